@@ -282,7 +282,7 @@ pub async fn apply_verdict(
 }
 
 /// A document as listed by the API.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct DocumentSummary {
     pub id: i64,
     pub kind: String,

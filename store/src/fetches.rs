@@ -172,7 +172,7 @@ pub async fn fetch_for_frontier(
 }
 
 pub async fn fetch(db: &Db, id: i64) -> Result<Option<FetchRow>, StoreError> {
-    let sql = format!("SELECT {FETCH_COLUMNS} FROM fetches WHERE id = $1"));
+    let sql = format!("SELECT {FETCH_COLUMNS} FROM fetches WHERE id = $1");
     Ok(with_pool!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
