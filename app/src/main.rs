@@ -1,1 +1,5 @@
-fn main() {}
+//! `scamsweep`: the one binary for every role. All logic lives in the library.
+
+fn main() -> std::process::ExitCode {
+    scamsweep::cli::main()
+}

@@ -93,15 +93,20 @@ pub enum WorkerError {
     Monitor(String),
 }
 
-/// `role-host-pid`: unique per process, which apalis needs (two processes with one name
-/// silently share nothing, stack-notes G4).
-pub fn worker_name(kind: &str, instance: usize, instances: usize) -> String {
+/// Worker runs started by this process so far.
+static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// `kind-host-pid`, unique per process, which apalis needs: a second worker under a name
+/// already registered silently processes nothing (stack-notes G4). A process that starts
+/// workers more than once (tests, benchmarks) or several per kind gets a `-run.instance`
+/// suffix.
+pub fn worker_name(kind: &str, run: usize, instance: usize, instances: usize) -> String {
     let host = gethostname::gethostname().to_string_lossy().into_owned();
     let pid = std::process::id();
-    if instances > 1 {
-        format!("{kind}-{host}-{pid}-{instance}")
-    } else {
+    if run == 0 && instances == 1 {
         format!("{kind}-{host}-{pid}")
+    } else {
+        format!("{kind}-{host}-{pid}-{run}.{instance}")
     }
 }
 
@@ -147,9 +152,9 @@ async fn noop_handler(_job: NoopJob, p: Data<Arc<Pipeline>>) -> Result<(), BoxDy
 /// Registers `instances` workers for one job kind on whichever backend the queue uses.
 /// Written once as a macro because the concrete worker types of the two backends differ.
 macro_rules! register {
-    ($monitor:ident, $queue:expr, $pipeline:expr, $ws:expr, $job:ty, $handler:expr) => {{
+    ($monitor:ident, $run:expr, $queue:expr, $pipeline:expr, $ws:expr, $job:ty, $handler:expr) => {{
         for instance in 0..$ws.instances {
-            let name = worker_name(<$job as Job>::KIND, instance, $ws.instances);
+            let name = worker_name(<$job as Job>::KIND, $run, instance, $ws.instances);
             let queue = $queue.clone();
             let pipeline = $pipeline.clone();
             let ws = $ws.clone();
@@ -215,6 +220,7 @@ pub async fn run(
     ExponentialBackoffMaker::new(ws.backoff_min, ws.backoff_max, 0.5, HasherRng::default())
         .map_err(|e| WorkerError::Backoff(e.to_string()))?;
     let queue = pipeline.queue.clone();
+    let run_no = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let mut monitor = Monitor::new()
         .shutdown_timeout(ws.shutdown_timeout)
         .should_restart(|ctx, err| {
@@ -224,15 +230,15 @@ pub async fn run(
     for role in roles {
         match role {
             Role::Crawl => {
-                register!(monitor, queue, pipeline, ws, FetchJob, fetch_handler);
-                register!(monitor, queue, pipeline, ws, ExtractJob, extract_handler);
+                register!(monitor, run_no, queue, pipeline, ws, FetchJob, fetch_handler);
+                register!(monitor, run_no, queue, pipeline, ws, ExtractJob, extract_handler);
             }
             Role::Classify => {
-                register!(monitor, queue, pipeline, ws, ClassifyJob, classify_handler);
-                register!(monitor, queue, pipeline, ws, TriageJob, triage_handler);
+                register!(monitor, run_no, queue, pipeline, ws, ClassifyJob, classify_handler);
+                register!(monitor, run_no, queue, pipeline, ws, TriageJob, triage_handler);
             }
             Role::Noop => {
-                register!(monitor, queue, pipeline, ws, NoopJob, noop_handler);
+                register!(monitor, run_no, queue, pipeline, ws, NoopJob, noop_handler);
             }
         }
     }

@@ -99,7 +99,20 @@ pub fn redact_url(raw: &str) -> String {
             let _ = u.set_password(Some("***"));
             u.to_string()
         }
-        _ => raw.to_string(),
+        Ok(_) => raw.to_string(),
+        // Unparseable: blank out whatever sits between `user:` and `@`.
+        Err(_) => {
+            let Some(scheme_end) = raw.find("://").map(|i| i + 3) else {
+                return raw.to_string();
+            };
+            let rest = &raw[scheme_end..];
+            match (rest.find(':'), rest.rfind('@')) {
+                (Some(colon), Some(at)) if colon < at => {
+                    format!("{}{}:***{}", &raw[..scheme_end], &rest[..colon], &rest[at..])
+                }
+                _ => raw.to_string(),
+            }
+        }
     }
 }
 

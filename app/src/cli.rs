@@ -1,0 +1,288 @@
+//! The command line. Every failure ends in one line on stderr saying what to fix, and a
+//! non-zero exit status; never a panic or a backtrace.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use scamsweep_queue::pipeline::CrawlSpec;
+use scamsweep_queue::workers::Role;
+use url::Url;
+
+use crate::app::{self, Shutdown};
+use crate::config::Config;
+
+/// scamsweep: finds scam content aimed at people in Vietnam and gets it taken down.
+#[derive(Debug, Parser)]
+#[command(name = "scamsweep", version, about, long_about = None)]
+pub struct Cli {
+    /// TOML configuration file (see README, "Configuration").
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database: sqlite://PATH (embedded default: sqlite://scamsweep.db) or postgres://USER@HOST:PORT/DB.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Every role in one process: HTTP API and all workers.
+    Run,
+    /// Workers only, for scale-out: run as many of these as you like against one PostgreSQL.
+    Worker {
+        /// Roles to run: crawl (fetch, extract), classify (classify, triage).
+        #[arg(long, value_delimiter = ',', default_value = "crawl,classify")]
+        roles: Vec<Role>,
+    },
+    /// HTTP API only.
+    Serve,
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Queue seed URLs for crawling.
+    Crawl {
+        /// Seed URLs.
+        #[arg(required = true, value_name = "URL")]
+        urls: Vec<String>,
+        /// What the seeds are: web, forum, telegram, app_store, feed.
+        #[arg(long, default_value = "web")]
+        source: String,
+        /// How many links deep to follow from the seeds.
+        #[arg(long, default_value_t = 2)]
+        depth: i64,
+        /// Also follow links to other hosts.
+        #[arg(long)]
+        any_host: bool,
+        /// Run the workers here until the queue is drained, print a summary, exit.
+        #[arg(long)]
+        once: bool,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counts of fetches, documents, flagged, confirmed, tickets and jobs by state.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Start the sandbox sites on loopback, crawl them into a fresh SQLite file and show the results.
+    Demo {
+        /// Exit when the queue is drained and print the stats summary.
+        #[arg(long)]
+        once: bool,
+        /// Print the summary as JSON (with --once).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; exits non-zero if any row was edited or deleted.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Jobs per second through the queue: a no-op job or a real fetch of a loopback page.
+    Queue(crate::bench::QueueBench),
+}
+
+/// Entry point: parse, run, report.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+                let _ = e.print();
+                return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::SUCCESS
+                };
+            }
+            let first = e.to_string();
+            let first = first.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("error: {first} (run `scamsweep --help` for usage)");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("SCAMSWEEP_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("warn,scamsweep=info,scamsweep_queue=info,scamsweep_web=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Loads the configuration, applying `--database`.
+pub fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    let mut cfg = Config::load(cli.config.as_deref())?;
+    if let Some(db) = &cli.database {
+        cfg.database = db.clone();
+    }
+    Ok(cfg)
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let cfg = load_config(&cli)?;
+    match cli.command {
+        Command::Run => {
+            let db = app::open_db(&cfg).await?;
+            let p = app::pipeline(&cfg, &db)?;
+            let shutdown = Shutdown::new();
+            shutdown.on_signals();
+            let http = app::serve_http(&cfg, &p, &shutdown).await?;
+            app::run_workers(&cfg, p, Role::PIPELINE, &shutdown).await?;
+            shutdown.trigger();
+            http.await??;
+        }
+        Command::Worker { roles } => {
+            let db = app::open_db(&cfg).await?;
+            let p = app::pipeline(&cfg, &db)?;
+            let shutdown = Shutdown::new();
+            shutdown.on_signals();
+            app::run_workers(&cfg, p, &roles, &shutdown).await?;
+        }
+        Command::Serve => {
+            let db = app::open_db(&cfg).await?;
+            let p = app::pipeline(&cfg, &db)?;
+            let shutdown = Shutdown::new();
+            shutdown.on_signals();
+            app::serve_http(&cfg, &p, &shutdown).await?.await??;
+        }
+        Command::Migrate => {
+            app::open_db(&cfg).await?;
+            println!(
+                "database {} is up to date",
+                scamsweep_store::redact_url(&cfg.database)
+            );
+        }
+        Command::Crawl {
+            urls,
+            source,
+            depth,
+            any_host,
+            once,
+            json,
+        } => {
+            let seeds = urls
+                .iter()
+                .map(|u| Url::parse(u).with_context(|| format!("`{u}` is not a valid URL")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let db = app::open_db(&cfg).await?;
+            let p = app::pipeline(&cfg, &db)?;
+            let spec = CrawlSpec {
+                source_kind: source,
+                max_depth: depth,
+                same_host: !any_host,
+                note: None,
+            };
+            let (crawl_id, queued, refused) = p.seed(&spec, &seeds).await?;
+            for r in &refused {
+                eprintln!("warning: seed refused: {r}");
+            }
+            if queued == 0 {
+                anyhow::bail!("no seed was queued (all refused; see warnings above)");
+            }
+            if once {
+                let shutdown = Shutdown::new();
+                shutdown.on_signals();
+                app::run_until_idle(&cfg, p.clone(), &shutdown).await?;
+                print_stats(&app::collect_stats(&db, &p.queue).await?, json)?;
+            } else if json {
+                println!("{}", serde_json::json!({"crawl_id": crawl_id, "queued": queued}));
+            } else {
+                println!("crawl {crawl_id}: {queued} seed(s) queued");
+            }
+        }
+        Command::Stats { json } => {
+            let db = app::open_db(&cfg).await?;
+            let p = app::pipeline(&cfg, &db)?;
+            print_stats(&app::collect_stats(&db, &p.queue).await?, json)?;
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { json },
+        } => {
+            let db = app::open_db(&cfg).await?;
+            let v = scamsweep_store::audit::verify(&db).await?;
+            if json {
+                println!("{}", serde_json::to_string(&v)?);
+            }
+            match &v.first_break {
+                None => {
+                    if !json {
+                        println!(
+                            "audit chain intact: {} rows, head #{} {}",
+                            v.rows, v.head_seq, v.head_hash
+                        );
+                    }
+                }
+                Some(b) => {
+                    anyhow::bail!(
+                        "audit chain broken at row {}: {} ({} rows verified before it)",
+                        b.seq,
+                        b.reason,
+                        v.rows
+                    );
+                }
+            }
+        }
+        Command::Demo { once, json } => {
+            crate::demo::run(cfg, cli.database.is_some(), once, json).await?;
+        }
+        Command::Bench {
+            command: BenchCommand::Queue(args),
+        } => {
+            crate::bench::run_queue(&cfg, &args).await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn print_stats(stats: &app::Stats, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(stats)?);
+    } else {
+        print!("{stats}");
+    }
+    Ok(())
+}

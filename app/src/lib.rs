@@ -1,0 +1,9 @@
+//! The `scamsweep` binary's library: command line ([`cli`]), configuration ([`config`]),
+//! wiring of store, queue, workers and HTTP into processes ([`app`]), the demo on the
+//! sandbox sites ([`demo`]) and the queue benchmark ([`bench`]).
+
+pub mod app;
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod demo;

@@ -1,0 +1,118 @@
+//! The binary's answers to bad input: one line on stderr that says what to fix, a non-zero
+//! exit status, never a panic or a backtrace.
+
+use std::process::Command;
+
+fn scamsweep(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
+    let dir = std::env::temp_dir().join("scamsweep-cli-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scamsweep"));
+    cmd.args(args).current_dir(&dir).env("RUST_BACKTRACE", "1");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn assert_one_line_error(stderr: &str, needle: &str) {
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one line, got: {stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    assert!(lines[0].contains(needle), "`{needle}` not in: {stderr}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
+}
+
+#[test]
+fn invalid_database_url() {
+    let (code, _, err) = scamsweep(&["--database", "mysql://root@localhost/x", "stats"], &[]);
+    assert_ne!(code, 0);
+    assert_one_line_error(&err, "unsupported database URL");
+    let (code, _, err) = scamsweep(&["--database", "postgres://u:secret@[::1/x", "stats"], &[]);
+    assert_ne!(code, 0);
+    assert_one_line_error(&err, "invalid database URL");
+    assert!(!err.contains("secret"), "password leaked: {err}");
+}
+
+#[test]
+fn unreachable_postgres() {
+    let (code, _, err) = scamsweep(
+        &["--database", "postgres://postgres:hunter2@127.0.0.1:1/test", "migrate"],
+        &[],
+    );
+    assert_ne!(code, 0);
+    assert_one_line_error(&err, "is PostgreSQL running");
+    assert!(!err.contains("hunter2"), "password leaked: {err}");
+}
+
+#[test]
+fn sqlite_in_missing_directory() {
+    let (code, _, err) = scamsweep(&["--database", "sqlite:///nonexistent/dir/x.db", "migrate"], &[]);
+    assert_ne!(code, 0);
+    assert_one_line_error(&err, "cannot open database");
+}
+
+#[test]
+fn malformed_config_file() {
+    let dir = std::env::temp_dir().join("scamsweep-cli-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[crawler\nuser_agent = 3").unwrap();
+    let (code, _, err) = scamsweep(&["--config", bad.to_str().unwrap(), "stats"], &[]);
+    assert_ne!(code, 0);
+    assert_one_line_error(&err, "invalid configuration");
+
+    let wrong = dir.join("wrong.toml");
+    std::fs::write(&wrong, "[crawler]\nmax_body_bytes = \"lots\"\n").unwrap();
+    let (code, _, err) = scamsweep(&["--config", wrong.to_str().unwrap(), "stats"], &[]);
+    assert_ne!(code, 0);
+    assert_one_line_error(&err, "max_body_bytes");
+
+    let unknown = dir.join("unknown.toml");
+    std::fs::write(&unknown, "[crawler]\nmax_bodybytes = 3\n").unwrap();
+    let (code, _, err) = scamsweep(&["--config", unknown.to_str().unwrap(), "stats"], &[]);
+    assert_ne!(code, 0);
+    assert_one_line_error(&err, "max_bodybytes");
+
+    let (code, _, err) = scamsweep(&["--config", "/no/such/file.toml", "stats"], &[]);
+    assert_ne!(code, 0);
+    assert_one_line_error(&err, "does not exist");
+
+    let (code, _, err) = scamsweep(&["stats"], &[("SCAMSWEEP_TRIAGE__FLAG_THRESHOLD", "7")]);
+    assert_ne!(code, 0);
+    assert_one_line_error(&err, "flag_threshold");
+}
+
+#[test]
+fn unknown_subcommand_and_role() {
+    let (code, _, err) = scamsweep(&["frobnicate"], &[]);
+    assert_eq!(code, 2);
+    assert_one_line_error(&err, "frobnicate");
+    let (code, _, err) = scamsweep(&["worker", "--roles", "crawl,cook"], &[]);
+    assert_eq!(code, 2);
+    assert_one_line_error(&err, "unknown role `cook`");
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in [
+        vec!["--help"],
+        vec!["run", "--help"],
+        vec!["worker", "--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["crawl", "--help"],
+        vec!["stats", "--help"],
+        vec!["audit", "verify", "--help"],
+        vec!["demo", "--help"],
+        vec!["bench", "queue", "--help"],
+    ] {
+        let (code, out, _) = scamsweep(&sub, &[]);
+        assert_eq!(code, 0, "{sub:?}");
+        assert!(out.contains("Usage:"), "{sub:?}: {out}");
+    }
+}
