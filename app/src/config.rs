@@ -170,7 +170,7 @@ impl Config {
             }
             fig = fig.merge(Toml::file_exact(path));
         }
-        fig = fig.merge(Env::prefixed("SCAMSWEEP_").split("__").ignore(&["test_pg"]));
+        fig = fig.merge(Env::prefixed("SCAMSWEEP_").split("__").ignore(&["test_pg", "log"]));
         let cfg: Config = fig.extract().map_err(|e| {
             // figment's message already names the key and the source (file or env var).
             ConfigError::Invalid(e.to_string().replace('\n', "; "))
