@@ -121,7 +121,11 @@ pub async fn run_workers(
 }
 
 /// Runs the pipeline workers until the queue has drained, then stops them.
-pub async fn run_until_idle(cfg: &Config, p: Arc<Pipeline>, shutdown: &Shutdown) -> anyhow::Result<()> {
+pub async fn run_until_idle(
+    cfg: &Config,
+    p: Arc<Pipeline>,
+    shutdown: &Shutdown,
+) -> anyhow::Result<()> {
     let queue = p.queue.clone();
     let workers = tokio::spawn({
         let cfg = cfg.clone();
@@ -171,7 +175,11 @@ impl std::fmt::Display for Stats {
         for (k, v) in &p.fetches_by_outcome {
             writeln!(f, "  {k:<18} {v}")?;
         }
-        writeln!(f, "documents    {} ({} versions)", p.documents, p.document_versions)?;
+        writeln!(
+            f,
+            "documents    {} ({} versions)",
+            p.documents, p.document_versions
+        )?;
         writeln!(f, "classified   {}", p.classified)?;
         writeln!(f, "flagged      {}", p.flagged)?;
         writeln!(f, "confirmed    {}", p.confirmed)?;

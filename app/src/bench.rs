@@ -97,7 +97,11 @@ pub async fn run_queue(base_cfg: &Config, args: &QueueBench) -> anyhow::Result<(
     let result = run_on(base_cfg, args, &temp.url).await;
     temp.drop_it().await;
     let r = result?;
-    let backend = if base_cfg.database.starts_with("postgres") { "postgres" } else { "sqlite" };
+    let backend = if base_cfg.database.starts_with("postgres") {
+        "postgres"
+    } else {
+        "sqlite"
+    };
     let per_sec = |n: u64, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
     let line = serde_json::json!({
         "backend": backend,
@@ -164,7 +168,11 @@ async fn run_on(base_cfg: &Config, args: &QueueBench, url: &str) -> anyhow::Resu
             p.seed(&spec, &seeds).await?;
             _sandbox = sandbox;
             // Each page is a fetch job and an extract job.
-            (&[Role::Crawl], &[FetchJob::QUEUE, ExtractJob::QUEUE], args.jobs * 2)
+            (
+                &[Role::Crawl],
+                &[FetchJob::QUEUE, ExtractJob::QUEUE],
+                args.jobs * 2,
+            )
         }
     };
     let enqueue = t0.elapsed();

@@ -109,7 +109,12 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
                 let _ = e.print();
                 return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
                     ExitCode::from(2)
@@ -144,8 +149,9 @@ pub fn main() -> ExitCode {
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("SCAMSWEEP_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("warn,scamsweep=info,scamsweep_queue=info,scamsweep_web=info"));
+    let filter = EnvFilter::try_from_env("SCAMSWEEP_LOG").unwrap_or_else(|_| {
+        EnvFilter::new("warn,scamsweep=info,scamsweep_queue=info,scamsweep_web=info")
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -229,7 +235,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 app::run_until_idle(&cfg, p.clone(), &shutdown).await?;
                 print_stats(&app::collect_stats(&db, &p.queue).await?, json)?;
             } else if json {
-                println!("{}", serde_json::json!({"crawl_id": crawl_id, "queued": queued}));
+                println!(
+                    "{}",
+                    serde_json::json!({"crawl_id": crawl_id, "queued": queued})
+                );
             } else {
                 println!("crawl {crawl_id}: {queued} seed(s) queued");
             }

@@ -170,7 +170,11 @@ impl Config {
             }
             fig = fig.merge(Toml::file_exact(path));
         }
-        fig = fig.merge(Env::prefixed("SCAMSWEEP_").split("__").ignore(&["test_pg", "log"]));
+        fig = fig.merge(
+            Env::prefixed("SCAMSWEEP_")
+                .split("__")
+                .ignore(&["test_pg", "log"]),
+        );
         let cfg: Config = fig.extract().map_err(|e| {
             // figment's message already names the key and the source (file or env var).
             ConfigError::Invalid(e.to_string().replace('\n', "; "))
@@ -187,8 +191,12 @@ impl Config {
         if self.workers.concurrency == 0 || self.queue.batch_size == 0 {
             return bad("workers.concurrency and queue.batch_size must be at least 1");
         }
-        if self.workers.backoff_min_ms > self.workers.backoff_max_ms || self.workers.backoff_max_ms == 0 {
-            return bad("workers.backoff_min_ms must not exceed workers.backoff_max_ms, which must be above 0");
+        if self.workers.backoff_min_ms > self.workers.backoff_max_ms
+            || self.workers.backoff_max_ms == 0
+        {
+            return bad(
+                "workers.backoff_min_ms must not exceed workers.backoff_max_ms, which must be above 0",
+            );
         }
         if self.queue.heartbeat_secs == 0 || self.queue.missed_heartbeats == 0 {
             return bad("queue.heartbeat_secs and queue.missed_heartbeats must be at least 1");

@@ -14,7 +14,12 @@ use crate::config::Config;
 /// The demo's database file, recreated on every run unless `--database` names another.
 pub const DEMO_DB: &str = "scamsweep-demo.db";
 
-pub async fn run(mut cfg: Config, database_given: bool, once: bool, json: bool) -> anyhow::Result<()> {
+pub async fn run(
+    mut cfg: Config,
+    database_given: bool,
+    once: bool,
+    json: bool,
+) -> anyhow::Result<()> {
     let sandbox = Sandbox::start()
         .await
         .context("cannot start the sandbox sites on 127.0.0.1")?;

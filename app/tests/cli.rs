@@ -24,7 +24,10 @@ fn assert_one_line_error(stderr: &str, needle: &str) {
     assert_eq!(lines.len(), 1, "expected one line, got: {stderr}");
     assert!(lines[0].starts_with("error: "), "{stderr}");
     assert!(lines[0].contains(needle), "`{needle}` not in: {stderr}");
-    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -41,7 +44,11 @@ fn invalid_database_url() {
 #[test]
 fn unreachable_postgres() {
     let (code, _, err) = scamsweep(
-        &["--database", "postgres://postgres:hunter2@127.0.0.1:1/test", "migrate"],
+        &[
+            "--database",
+            "postgres://postgres:hunter2@127.0.0.1:1/test",
+            "migrate",
+        ],
         &[],
     );
     assert_ne!(code, 0);
@@ -51,7 +58,10 @@ fn unreachable_postgres() {
 
 #[test]
 fn sqlite_in_missing_directory() {
-    let (code, _, err) = scamsweep(&["--database", "sqlite:///nonexistent/dir/x.db", "migrate"], &[]);
+    let (code, _, err) = scamsweep(
+        &["--database", "sqlite:///nonexistent/dir/x.db", "migrate"],
+        &[],
+    );
     assert_ne!(code, 0);
     assert_one_line_error(&err, "cannot open database");
 }

@@ -48,9 +48,17 @@ async fn sandbox_to_flagged(url: String) {
 
     let fetched_ok = count(&db, "SELECT COUNT(*) FROM fetches WHERE outcome = 'ok'").await;
     let docs = count(&db, "SELECT COUNT(*) FROM documents").await;
-    let classified = count(&db, "SELECT COUNT(DISTINCT version_id) FROM classifications").await;
+    let classified = count(
+        &db,
+        "SELECT COUNT(DISTINCT version_id) FROM classifications",
+    )
+    .await;
     let versions = count(&db, "SELECT COUNT(*) FROM document_versions").await;
-    let flagged = count(&db, "SELECT COUNT(*) FROM documents WHERE status = 'flagged'").await;
+    let flagged = count(
+        &db,
+        "SELECT COUNT(*) FROM documents WHERE status = 'flagged'",
+    )
+    .await;
     assert!(fetched_ok >= 20, "fetched {fetched_ok}");
     assert!(docs >= 40, "documents {docs}");
     assert_eq!(classified, versions, "every version classified");
@@ -83,13 +91,19 @@ async fn sandbox_to_flagged(url: String) {
     .await;
     // The keyword baseline misses some pitches written without its cue words; the trained
     // model is measured against it. This pins the baseline's current recall on the channel.
-    assert!(tg_flagged >= 6, "scam channel messages flagged: {tg_flagged} of 11");
+    assert!(
+        tg_flagged >= 6,
+        "scam channel messages flagged: {tg_flagged} of 11"
+    );
     let police_flagged = count(
         &db,
         "SELECT COUNT(*) FROM documents WHERE doc_key LIKE 'telegram:canhbao/%' AND status = 'flagged'",
     )
     .await;
-    assert!(police_flagged <= 2, "police warnings flagged: {police_flagged} of 7");
+    assert!(
+        police_flagged <= 2,
+        "police warnings flagged: {police_flagged} of 7"
+    );
 
     // Evidence: every ok fetch has its body stored under its hash.
     let no_body = count(
@@ -112,9 +126,15 @@ async fn sandbox_to_flagged(url: String) {
     assert!(v.rows as i64 > flagged);
 
     // The API lists the flagged documents, page by page.
-    let listed = documents::list_documents(&db, Some("flagged"), 0, 500).await.unwrap();
+    let listed = documents::list_documents(&db, Some("flagged"), 0, 500)
+        .await
+        .unwrap();
     assert_eq!(listed.len() as i64, flagged);
-    assert!(listed.iter().all(|d| d.status == "flagged" && d.label.is_some()));
+    assert!(
+        listed
+            .iter()
+            .all(|d| d.status == "flagged" && d.label.is_some())
+    );
 }
 both_backends!(sandbox_to_flagged_documents, sandbox_to_flagged);
 
@@ -162,8 +182,14 @@ async fn recrawl_and_versions(url: String) {
     // Same crawl again: pages are fetched again (new evidence) but nothing new is stored.
     let db = crawl_once(&cfg, &seeds, 1).await;
     assert_eq!(count(&db, "SELECT COUNT(*) FROM documents").await, docs1);
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM document_versions").await, versions1);
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM fetches").await, fetches1 * 2);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM document_versions").await,
+        versions1
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM fetches").await,
+        fetches1 * 2
+    );
 
     // The page changes: same document, a second version, classified again.
     *body.lock().unwrap() =
@@ -171,11 +197,18 @@ async fn recrawl_and_versions(url: String) {
             .to_string();
     let db = crawl_once(&cfg, &seeds, 1).await;
     assert_eq!(count(&db, "SELECT COUNT(*) FROM documents").await, docs1);
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM document_versions").await, versions1 + 1);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM document_versions").await,
+        versions1 + 1
+    );
     let key = format!("web:{base}/tin");
     assert_eq!(documents::version_count(&db, &key).await.unwrap(), 2);
     assert_eq!(
-        count(&db, "SELECT COUNT(DISTINCT version_id) FROM classifications").await,
+        count(
+            &db,
+            "SELECT COUNT(DISTINCT version_id) FROM classifications"
+        )
+        .await,
         versions1 + 1
     );
 }
@@ -185,9 +218,15 @@ async fn audit_tamper(url: String) {
     let cfg = common::test_config(&url);
     let db = app::open_db(&cfg).await.unwrap();
     for i in 0..5 {
-        audit::append(&db, "tester", "test.event", &format!("thing:{i}"), &serde_json::json!({"i": i}))
-            .await
-            .unwrap();
+        audit::append(
+            &db,
+            "tester",
+            "test.event",
+            &format!("thing:{i}"),
+            &serde_json::json!({"i": i}),
+        )
+        .await
+        .unwrap();
     }
     assert!(audit::verify(&db).await.unwrap().is_intact());
 
@@ -196,14 +235,20 @@ async fn audit_tamper(url: String) {
         .args(["--database", &url, "audit", "verify"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // An edited row is found...
-    with_pool!(&db, |p| sqlx::query("UPDATE audit_log SET detail = '{\"i\": 9}' WHERE seq = 3")
-        .execute(p)
-        .await
-        .unwrap()
-        .rows_affected());
+    with_pool!(&db, |p| sqlx::query(
+        "UPDATE audit_log SET detail = '{\"i\": 9}' WHERE seq = 3"
+    )
+    .execute(p)
+    .await
+    .unwrap()
+    .rows_affected());
     let v = audit::verify(&db).await.unwrap();
     assert_eq!(v.first_break.as_ref().map(|b| b.seq), Some(3), "{v:?}");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_scamsweep"))
@@ -215,11 +260,13 @@ async fn audit_tamper(url: String) {
     assert!(err.contains("audit chain broken at row 3"), "{err}");
 
     // ...and so is a deleted one, even after the edit is undone.
-    with_pool!(&db, |p| sqlx::query("UPDATE audit_log SET detail = '{\"i\":2}' WHERE seq = 3")
-        .execute(p)
-        .await
-        .unwrap()
-        .rows_affected());
+    with_pool!(&db, |p| sqlx::query(
+        "UPDATE audit_log SET detail = '{\"i\":2}' WHERE seq = 3"
+    )
+    .execute(p)
+    .await
+    .unwrap()
+    .rows_affected());
     assert!(audit::verify(&db).await.unwrap().is_intact());
     with_pool!(&db, |p| sqlx::query("DELETE FROM audit_log WHERE seq = 2")
         .execute(p)

@@ -67,10 +67,10 @@ async fn scale_out(kill_one: bool) {
             killed = true;
         }
         for (i, w) in workers.iter_mut().enumerate() {
-            if !(killed && i == 0) {
-                if let Some(status) = w.try_wait().unwrap() {
-                    panic!("worker {i} exited early: {status}");
-                }
+            if !(killed && i == 0)
+                && let Some(status) = w.try_wait().unwrap()
+            {
+                panic!("worker {i} exited early: {status}");
             }
         }
         let outstanding = p
@@ -95,15 +95,46 @@ async fn scale_out(kill_one: bool) {
     assert_eq!(kill_one, killed);
 
     // Every page exactly once: one frontier row, one fetch, one document, one version.
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM frontier").await, PAGES as i64);
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM fetches").await, PAGES as i64);
-    assert_eq!(count(&db, "SELECT COUNT(DISTINCT frontier_id) FROM fetches").await, PAGES as i64);
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM fetches WHERE outcome = 'ok'").await, PAGES as i64);
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM documents").await, PAGES as i64);
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM document_versions").await, PAGES as i64);
-    assert_eq!(count(&db, "SELECT COUNT(DISTINCT version_id) FROM classifications").await, PAGES as i64);
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM classifications").await, PAGES as i64);
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM frontier WHERE state <> 'done'").await, 0);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM frontier").await,
+        PAGES as i64
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM fetches").await,
+        PAGES as i64
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(DISTINCT frontier_id) FROM fetches").await,
+        PAGES as i64
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM fetches WHERE outcome = 'ok'").await,
+        PAGES as i64
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM documents").await,
+        PAGES as i64
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM document_versions").await,
+        PAGES as i64
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(DISTINCT version_id) FROM classifications"
+        )
+        .await,
+        PAGES as i64
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM classifications").await,
+        PAGES as i64
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM frontier WHERE state <> 'done'").await,
+        0
+    );
     // No job lost: none left pending, claimed, running or failed.
     let stuck = count(
         &db,

@@ -51,7 +51,10 @@ pub struct Prediction {
 impl Prediction {
     /// Probability of the predicted label.
     pub fn score(&self) -> f32 {
-        let i = LABELS.iter().position(|l| *l == self.label).unwrap_or(BENIGN);
+        let i = LABELS
+            .iter()
+            .position(|l| *l == self.label)
+            .unwrap_or(BENIGN);
         self.probabilities[i]
     }
 

@@ -155,10 +155,7 @@ impl KeywordRules {
 
     pub fn new() -> Self {
         Self {
-            cues: CUES
-                .iter()
-                .map(|(p, l, w)| (fold(p), *l, *w))
-                .collect(),
+            cues: CUES.iter().map(|(p, l, w)| (fold(p), *l, *w)).collect(),
         }
     }
 
@@ -207,7 +204,10 @@ impl KeywordRules {
             }
         }
         let max = scores.iter().copied().fold(f32::MIN, f32::max);
-        let exps: Vec<f32> = scores.iter().map(|s| ((s - max) / TEMPERATURE).exp()).collect();
+        let exps: Vec<f32> = scores
+            .iter()
+            .map(|s| ((s - max) / TEMPERATURE).exp())
+            .collect();
         let sum: f32 = exps.iter().sum();
         let mut probabilities = [0f32; 5];
         for (p, e) in probabilities.iter_mut().zip(&exps) {
@@ -288,7 +288,10 @@ mod tests {
              Đề nghị người dân tỉnh táo, không chuyển tiền, trình báo khi phát hiện.",
         );
         assert_eq!(w.label, "benign", "{w:?}");
-        assert_eq!(classify("Quán cà phê tuyển nhân viên pha chế ca sáng, lương theo giờ").label, "benign");
+        assert_eq!(
+            classify("Quán cà phê tuyển nhân viên pha chế ca sáng, lương theo giờ").label,
+            "benign"
+        );
         assert_eq!(classify("").label, "benign");
     }
 

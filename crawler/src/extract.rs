@@ -51,7 +51,15 @@ pub fn extract(final_url: &Url, content_type: Option<&str>, body: &[u8]) -> Extr
                 return Extracted::default();
             }
             return Extracted {
-                items: vec![make_item(web_key(final_url), "web_page", final_url.as_str(), None, text, None, None)],
+                items: vec![make_item(
+                    web_key(final_url),
+                    "web_page",
+                    final_url.as_str(),
+                    None,
+                    text,
+                    None,
+                    None,
+                )],
                 links: Vec::new(),
             };
         }
@@ -67,7 +75,15 @@ pub fn extract(final_url: &Url, content_type: Option<&str>, body: &[u8]) -> Extr
             return Extracted::default();
         }
         return Extracted {
-            items: vec![make_item(web_key(final_url), "web_page", final_url.as_str(), None, text, None, None)],
+            items: vec![make_item(
+                web_key(final_url),
+                "web_page",
+                final_url.as_str(),
+                None,
+                text,
+                None,
+                None,
+            )],
             links: Vec::new(),
         };
     }
@@ -180,14 +196,42 @@ fn sel(s: &str) -> Selector {
 }
 
 fn is_telegram_preview(doc: &Html) -> bool {
-    doc.select(&sel("div.tgme_widget_message[data-post]")).next().is_some()
+    doc.select(&sel("div.tgme_widget_message[data-post]"))
+        .next()
+        .is_some()
 }
 
 const SKIPPED: &[&str] = &["script", "style", "noscript", "template", "svg", "head"];
 const BLOCKS: &[&str] = &[
-    "p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
-    "section", "article", "header", "footer", "blockquote", "pre", "td", "th", "form", "nav",
-    "main", "aside", "dd", "dt", "hr",
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "tr",
+    "table",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "blockquote",
+    "pre",
+    "td",
+    "th",
+    "form",
+    "nav",
+    "main",
+    "aside",
+    "dd",
+    "dt",
+    "hr",
 ];
 
 /// Visible text under `root`, with line breaks at block boundaries and `<br>`.
@@ -205,10 +249,8 @@ fn visible_text(root: ElementRef<'_>) -> String {
                         out.push('\n');
                     }
                 }
-                Node::Text(t) if skip_depth == 0 => {
-                    if out.len() < MAX_TEXT_BYTES {
-                        out.push_str(t);
-                    }
+                Node::Text(t) if skip_depth == 0 && out.len() < MAX_TEXT_BYTES => {
+                    out.push_str(t);
                 }
                 _ => {}
             },
@@ -308,7 +350,15 @@ fn extract_page(final_url: &Url, doc: &Html) -> Extracted {
     let items = if text.is_empty() && title.is_none() {
         Vec::new()
     } else {
-        vec![make_item(web_key(final_url), "web_page", final_url.as_str(), title, text, None, None)]
+        vec![make_item(
+            web_key(final_url),
+            "web_page",
+            final_url.as_str(),
+            title,
+            text,
+            None,
+            None,
+        )]
     };
     Extracted { items, links }
 }
@@ -410,7 +460,10 @@ pub fn detect_language(text: &str) -> Option<&'static str> {
         .take(5000)
         .map(str::to_lowercase)
         .collect();
-    let vi_words = words.iter().filter(|w| VI_PLAIN.contains(&w.as_str())).count();
+    let vi_words = words
+        .iter()
+        .filter(|w| VI_PLAIN.contains(&w.as_str()))
+        .count();
     if !words.is_empty() && vi_words * 10 >= words.len() {
         return Some("vi");
     }
@@ -430,7 +483,11 @@ mod tests {
         let html = r#"<!doctype html><html><head><title> Lãi 3%/ngày </title><style>p{}</style></head>
         <body><script>var x = "hidden";</script><p>Cam kết   lợi nhuận</p><p>Liên hệ <a href="/lien-he.html#x">đây</a></p>
         <a href="mailto:a@b.c">m</a><a href="javascript:alert(1)">j</a></body></html>"#;
-        let e = extract(&url("http://127.0.0.1:9/"), Some("text/html; charset=utf-8"), html.as_bytes());
+        let e = extract(
+            &url("http://127.0.0.1:9/"),
+            Some("text/html; charset=utf-8"),
+            html.as_bytes(),
+        );
         assert_eq!(e.items.len(), 1);
         let it = &e.items[0];
         assert_eq!(it.title.as_deref(), Some("Lãi 3%/ngày"));
@@ -442,8 +499,13 @@ mod tests {
 
     #[test]
     fn windows_1258_body_is_decoded_from_header() {
-        let (bytes, _, _) = encoding_rs::WINDOWS_1258.encode("<html><body><p>Vi\u{1EC7}t Nam</p></body></html>");
-        let e = extract(&url("http://h/"), Some("text/html; charset=windows-1258"), &bytes);
+        let (bytes, _, _) =
+            encoding_rs::WINDOWS_1258.encode("<html><body><p>Vi\u{1EC7}t Nam</p></body></html>");
+        let e = extract(
+            &url("http://h/"),
+            Some("text/html; charset=windows-1258"),
+            &bytes,
+        );
         assert!(e.items[0].text.starts_with("Vi"), "{}", e.items[0].text);
         assert!(!e.items[0].text.contains('\u{FFFD}'));
     }
@@ -464,8 +526,20 @@ mod tests {
 
     #[test]
     fn binary_and_empty_bodies_yield_nothing() {
-        assert!(extract(&url("http://h/a.apk"), Some("application/vnd.android.package-archive"), b"PK\x03\x04").items.is_empty());
-        assert!(extract(&url("http://h/"), Some("text/html"), b"").items.is_empty());
+        assert!(
+            extract(
+                &url("http://h/a.apk"),
+                Some("application/vnd.android.package-archive"),
+                b"PK\x03\x04"
+            )
+            .items
+            .is_empty()
+        );
+        assert!(
+            extract(&url("http://h/"), Some("text/html"), b"")
+                .items
+                .is_empty()
+        );
     }
 
     #[test]
@@ -477,7 +551,11 @@ mod tests {
         <div class="tgme_widget_message" data-post="kenh/11"><div class="tgme_widget_message_text">tin 2</div></div>
         <div class="tgme_widget_message" data-post="kenh/abc"><div class="tgme_widget_message_text">bad id</div></div>
         </body></html>"#;
-        let e = extract(&url("http://127.0.0.1:5/s/kenh"), Some("text/html"), html.as_bytes());
+        let e = extract(
+            &url("http://127.0.0.1:5/s/kenh"),
+            Some("text/html"),
+            html.as_bytes(),
+        );
         assert_eq!(e.items.len(), 2);
         assert_eq!(e.items[0].doc_key, "telegram:kenh/10");
         assert_eq!(e.items[0].text, "Nạp USDT\nlãi 5%");
@@ -488,7 +566,13 @@ mod tests {
 
     #[test]
     fn language_guess_handles_missing_diacritics() {
-        assert_eq!(detect_language("chuyen khoan truoc roi moi nhan viec nha ban"), Some("vi"));
-        assert_eq!(detect_language("Police warn about fake investment apps"), Some("en"));
+        assert_eq!(
+            detect_language("chuyen khoan truoc roi moi nhan viec nha ban"),
+            Some("vi")
+        );
+        assert_eq!(
+            detect_language("Police warn about fake investment apps"),
+            Some("en")
+        );
     }
 }

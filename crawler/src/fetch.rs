@@ -205,7 +205,12 @@ impl Fetcher {
                 .headers()
                 .iter()
                 .filter(|(k, _)| KEPT_HEADERS.contains(&k.as_str()))
-                .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
                 .collect();
             let content_type = resp
                 .headers()

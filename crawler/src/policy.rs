@@ -98,9 +98,8 @@ impl reqwest::dns::Resolve for PolicyResolver {
         let policy = self.policy;
         let host = name.as_str().to_string();
         let fut: Pin<Box<dyn Future<Output = _> + Send>> = Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let allowed: Vec<SocketAddr> = addrs
                 .iter()
                 .copied()
@@ -114,7 +113,8 @@ impl reqwest::dns::Resolve for PolicyResolver {
                 return Err(Box::new(std::io::Error::new(
                     std::io::ErrorKind::PermissionDenied,
                     reason,
-                )) as Box<dyn std::error::Error + Send + Sync>);
+                ))
+                    as Box<dyn std::error::Error + Send + Sync>);
             }
             Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
         });
@@ -154,7 +154,9 @@ mod tests {
 
     #[test]
     fn sandbox_policy_admits_loopback_but_not_credentials() {
-        let p = UrlPolicy { allow_private: true };
+        let p = UrlPolicy {
+            allow_private: true,
+        };
         assert!(!refused(p, "http://127.0.0.1:3000/"));
         assert!(refused(p, "http://a:b@127.0.0.1:3000/"));
         let long = format!("http://127.0.0.1/{}", "a".repeat(MAX_URL_LEN));

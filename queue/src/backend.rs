@@ -141,7 +141,8 @@ impl Queue {
         Ok(depth
             .iter()
             .filter(|(q, s, _)| {
-                queues.contains(&q.as_str()) && matches!(s.as_str(), "Pending" | "Queued" | "Running")
+                queues.contains(&q.as_str())
+                    && matches!(s.as_str(), "Pending" | "Queued" | "Running")
             })
             .map(|(_, _, n)| n)
             .sum())

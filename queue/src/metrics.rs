@@ -46,9 +46,9 @@ impl Metrics {
         let jobs_processed = Family::<KindLabel, Counter>::default();
         let jobs_failed = Family::<KindLabel, Counter>::default();
         let fetches = Family::<OutcomeLabel, Counter>::default();
-        let fetch_latency = Histogram::new(
-            [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0].into_iter(),
-        );
+        let fetch_latency = Histogram::new([
+            0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+        ]);
         let queue_depth = Family::<DepthLabel, Gauge>::default();
         let mut registry = Registry::with_prefix("scamsweep");
         registry.register(

@@ -111,7 +111,10 @@ impl Pipeline {
                 refused.push(format!("{url}: {why}"));
                 continue;
             }
-            if self.enqueue_url(crawl_id, &url, 0, &spec.source_kind, None).await? {
+            if self
+                .enqueue_url(crawl_id, &url, 0, &spec.source_kind, None)
+                .await?
+            {
                 queued += 1;
             }
         }
@@ -160,7 +163,12 @@ impl Pipeline {
             return Ok(false);
         }
         self.queue
-            .push(FetchJob { frontier_id: entry.id }, None)
+            .push(
+                FetchJob {
+                    frontier_id: entry.id,
+                },
+                None,
+            )
             .await?;
         crawl::advance_frontier(&self.db, entry.id, state::QUEUED).await?;
         Ok(true)
@@ -169,7 +177,10 @@ impl Pipeline {
     /// Stage 1: fetch one frontier URL politely and record the evidence.
     pub async fn fetch(&self, job: &FetchJob, attempt: usize) -> Result<(), StageError> {
         let Some(entry) = crawl::frontier_entry(&self.db, job.frontier_id).await? else {
-            tracing::warn!(frontier_id = job.frontier_id, "fetch job for unknown frontier row");
+            tracing::warn!(
+                frontier_id = job.frontier_id,
+                "fetch job for unknown frontier row"
+            );
             return Ok(());
         };
         if let Some(done) = fetches::fetch_for_frontier(&self.db, entry.id).await? {
@@ -183,7 +194,12 @@ impl Pipeline {
         let url = match Url::parse(&entry.url) {
             Ok(u) => u,
             Err(e) => {
-                let f = refusal(entry.id, &entry.url, started_at, format!("unparseable URL: {e}"));
+                let f = refusal(
+                    entry.id,
+                    &entry.url,
+                    started_at,
+                    format!("unparseable URL: {e}"),
+                );
                 return self.record(entry.id, f).await;
             }
         };
@@ -196,7 +212,12 @@ impl Pipeline {
         crawl::ensure_host(&self.db, &entry.host, delay).await?;
         let rules = self.robots_rules(&url, &entry.host).await?;
         if !rules.allowed(url.as_str()) {
-            let mut f = refusal(entry.id, &entry.url, started_at, "disallowed by robots.txt".into());
+            let mut f = refusal(
+                entry.id,
+                &entry.url,
+                started_at,
+                "disallowed by robots.txt".into(),
+            );
             f.outcome = outcome::ROBOTS_DISALLOWED.into();
             return self.record(entry.id, f).await;
         }
@@ -218,7 +239,8 @@ impl Pipeline {
                         entry.url, fetched.status
                     )));
                 }
-                self.evidence(entry.id, &entry.url, started_at, &fetched).await?
+                self.evidence(entry.id, &entry.url, started_at, &fetched)
+                    .await?
             }
             Err(e) if e.is_transient() && !last_attempt => {
                 return Err(StageError::Fetch(e.to_string()));
@@ -381,7 +403,12 @@ impl Pipeline {
             .await?;
             // Push for new versions, and again on redelivery: classification is idempotent.
             self.queue
-                .push(ClassifyJob { version_id: v.version_id }, None)
+                .push(
+                    ClassifyJob {
+                        version_id: v.version_id,
+                    },
+                    None,
+                )
                 .await?;
         }
         let Some(frontier_id) = f.frontier_id else {
@@ -402,8 +429,14 @@ impl Pipeline {
             if self.fetcher.config().policy.check(link).is_err() {
                 continue;
             }
-            self.enqueue_url(entry.crawl_id, link, entry.depth + 1, &entry.source_kind, Some(f.id))
-                .await?;
+            self.enqueue_url(
+                entry.crawl_id,
+                link,
+                entry.depth + 1,
+                &entry.source_kind,
+                Some(f.id),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -411,7 +444,10 @@ impl Pipeline {
     /// Stage 3: score one version.
     pub async fn classify(&self, job: &ClassifyJob) -> Result<(), StageError> {
         let Some(v) = documents::version(&self.db, job.version_id).await? else {
-            tracing::warn!(version_id = job.version_id, "classify job for unknown version");
+            tracing::warn!(
+                version_id = job.version_id,
+                "classify job for unknown version"
+            );
             return Ok(());
         };
         let input = Input {
@@ -440,7 +476,12 @@ impl Pipeline {
         )
         .await?;
         self.queue
-            .push(TriageJob { classification_id: id }, None)
+            .push(
+                TriageJob {
+                    classification_id: id,
+                },
+                None,
+            )
             .await?;
         Ok(())
     }

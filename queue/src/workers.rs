@@ -196,16 +196,17 @@ fn retry_policy(
     ws: &WorkerSettings,
 ) -> BackoffRetryPolicy<tower::retry::backoff::ExponentialBackoff<HasherRng>> {
     // Validated in `run`, so this cannot fail here.
-    let mut maker = ExponentialBackoffMaker::new(ws.backoff_min, ws.backoff_max, 0.5, HasherRng::default())
-        .unwrap_or_else(|_| {
-            ExponentialBackoffMaker::new(
-                Duration::from_millis(500),
-                Duration::from_secs(60),
-                0.5,
-                HasherRng::default(),
-            )
-            .expect("static backoff is valid")
-        });
+    let mut maker =
+        ExponentialBackoffMaker::new(ws.backoff_min, ws.backoff_max, 0.5, HasherRng::default())
+            .unwrap_or_else(|_| {
+                ExponentialBackoffMaker::new(
+                    Duration::from_millis(500),
+                    Duration::from_secs(60),
+                    0.5,
+                    HasherRng::default(),
+                )
+                .expect("static backoff is valid")
+            });
     RetryPolicy::retries(ws.retries).with_backoff(maker.make_backoff())
 }
 
@@ -230,12 +231,44 @@ pub async fn run(
     for role in roles {
         match role {
             Role::Crawl => {
-                register!(monitor, run_no, queue, pipeline, ws, FetchJob, fetch_handler);
-                register!(monitor, run_no, queue, pipeline, ws, ExtractJob, extract_handler);
+                register!(
+                    monitor,
+                    run_no,
+                    queue,
+                    pipeline,
+                    ws,
+                    FetchJob,
+                    fetch_handler
+                );
+                register!(
+                    monitor,
+                    run_no,
+                    queue,
+                    pipeline,
+                    ws,
+                    ExtractJob,
+                    extract_handler
+                );
             }
             Role::Classify => {
-                register!(monitor, run_no, queue, pipeline, ws, ClassifyJob, classify_handler);
-                register!(monitor, run_no, queue, pipeline, ws, TriageJob, triage_handler);
+                register!(
+                    monitor,
+                    run_no,
+                    queue,
+                    pipeline,
+                    ws,
+                    ClassifyJob,
+                    classify_handler
+                );
+                register!(
+                    monitor,
+                    run_no,
+                    queue,
+                    pipeline,
+                    ws,
+                    TriageJob,
+                    triage_handler
+                );
             }
             Role::Noop => {
                 register!(monitor, run_no, queue, pipeline, ws, NoopJob, noop_handler);
@@ -254,7 +287,11 @@ pub async fn run(
 
 /// Resolves once no pipeline job is pending, claimed or running, seen on two checks in a
 /// row `poll` apart (a job finishing pushes its successor before it is marked done).
-pub async fn wait_until_idle(queue: &Queue, queues: &[&str], poll: Duration) -> Result<(), QueueError> {
+pub async fn wait_until_idle(
+    queue: &Queue,
+    queues: &[&str],
+    poll: Duration,
+) -> Result<(), QueueError> {
     let mut quiet = 0;
     loop {
         if queue.outstanding(queues).await? == 0 {

@@ -27,25 +27,58 @@ type Page = (&'static str, &'static str);
 
 const INVEST: &[Page] = &[
     ("/", include_str!("../sites/invest/index.html")),
-    ("/gioi-thieu.html", include_str!("../sites/invest/gioi-thieu.html")),
-    ("/nap-tien.html", include_str!("../sites/invest/nap-tien.html")),
-    ("/lien-he.html", include_str!("../sites/invest/lien-he.html")),
+    (
+        "/gioi-thieu.html",
+        include_str!("../sites/invest/gioi-thieu.html"),
+    ),
+    (
+        "/nap-tien.html",
+        include_str!("../sites/invest/nap-tien.html"),
+    ),
+    (
+        "/lien-he.html",
+        include_str!("../sites/invest/lien-he.html"),
+    ),
     ("/robots.txt", include_str!("../sites/invest/robots.txt")),
     ("/admin/", include_str!("../sites/invest/admin/index.html")),
 ];
 const IMPERSONATION: &[Page] = &[
     ("/", include_str!("../sites/impersonation/index.html")),
-    ("/xac-thuc.html", include_str!("../sites/impersonation/xac-thuc.html")),
-    ("/tai-app.html", include_str!("../sites/impersonation/tai-app.html")),
+    (
+        "/xac-thuc.html",
+        include_str!("../sites/impersonation/xac-thuc.html"),
+    ),
+    (
+        "/tai-app.html",
+        include_str!("../sites/impersonation/tai-app.html"),
+    ),
 ];
 const JOBS: &[Page] = &[
     ("/", include_str!("../sites/jobs/index.html")),
-    ("/thread-1.html", include_str!("../sites/jobs/thread-1.html")),
-    ("/thread-2.html", include_str!("../sites/jobs/thread-2.html")),
-    ("/thread-3.html", include_str!("../sites/jobs/thread-3.html")),
-    ("/thread-4.html", include_str!("../sites/jobs/thread-4.html")),
-    ("/thread-5.html", include_str!("../sites/jobs/thread-5.html")),
-    ("/thread-6.html", include_str!("../sites/jobs/thread-6.html")),
+    (
+        "/thread-1.html",
+        include_str!("../sites/jobs/thread-1.html"),
+    ),
+    (
+        "/thread-2.html",
+        include_str!("../sites/jobs/thread-2.html"),
+    ),
+    (
+        "/thread-3.html",
+        include_str!("../sites/jobs/thread-3.html"),
+    ),
+    (
+        "/thread-4.html",
+        include_str!("../sites/jobs/thread-4.html"),
+    ),
+    (
+        "/thread-5.html",
+        include_str!("../sites/jobs/thread-5.html"),
+    ),
+    (
+        "/thread-6.html",
+        include_str!("../sites/jobs/thread-6.html"),
+    ),
 ];
 const NEWS: &[Page] = &[
     ("/", include_str!("../sites/news/index.html")),
@@ -62,8 +95,16 @@ const TELEGRAM: &[(&str, &str, Option<&str>)] = &[
         include_str!("../sites/telegram/kenhdautu/page1.html"),
         Some(include_str!("../sites/telegram/kenhdautu/page2.html")),
     ),
-    ("canhbao", include_str!("../sites/telegram/canhbao/page1.html"), None),
-    ("vieclam", include_str!("../sites/telegram/vieclam/page1.html"), None),
+    (
+        "canhbao",
+        include_str!("../sites/telegram/canhbao/page1.html"),
+        None,
+    ),
+    (
+        "vieclam",
+        include_str!("../sites/telegram/vieclam/page1.html"),
+        None,
+    ),
 ];
 
 /// Running sandbox: site name → address.
@@ -194,14 +235,22 @@ fn bulk_site() -> Router {
             tokio::time::sleep(Duration::from_millis(500)).await;
             Some((Ok::<_, std::io::Error>(bytes_of("x")), i + 1))
         });
-        ([(header::CONTENT_TYPE, "text/html")], Body::from_stream(stream)).into_response()
+        (
+            [(header::CONTENT_TYPE, "text/html")],
+            Body::from_stream(stream),
+        )
+            .into_response()
     }
     async fn huge() -> Response {
         let chunk = "<p>lặp lại</p>".repeat(4096);
         let stream = futures::stream::iter(
             (0..2000).map(move |_| Ok::<_, std::io::Error>(bytes_of(&chunk))),
         );
-        ([(header::CONTENT_TYPE, "text/html")], Body::from_stream(stream)).into_response()
+        (
+            [(header::CONTENT_TYPE, "text/html")],
+            Body::from_stream(stream),
+        )
+            .into_response()
     }
     async fn chain(Path(n): Path<u32>) -> Response {
         if n == 0 {

@@ -211,7 +211,9 @@ pub async fn try_acquire_host(db: &Db, host: &str) -> Result<Result<(), i64>, St
     });
     match next {
         Some((next,)) => Ok(Err((next - now).max(1))),
-        None => Err(StoreError::Corrupt(format!("no politeness row for host {host}"))),
+        None => Err(StoreError::Corrupt(format!(
+            "no politeness row for host {host}"
+        ))),
     }
 }
 

@@ -199,10 +199,7 @@ pub struct ClassificationRow {
 
 /// Records a classification once per (version, model name, model version); a repeat
 /// returns the first one's id.
-pub async fn record_classification(
-    db: &Db,
-    c: &NewClassification<'_>,
-) -> Result<i64, StoreError> {
+pub async fn record_classification(db: &Db, c: &NewClassification<'_>) -> Result<i64, StoreError> {
     let inserted: Option<(i64,)> = with_pool!(db, |p| {
         sqlx::query_as(
             "INSERT INTO classifications (version_id, model_name, model_version, label, score, probabilities, \

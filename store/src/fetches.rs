@@ -156,13 +156,8 @@ pub async fn record_fetch(db: &Db, f: &NewFetch) -> Result<(i64, bool), StoreErr
     Ok((existing.id, false))
 }
 
-pub async fn fetch_for_frontier(
-    db: &Db,
-    frontier_id: i64,
-) -> Result<Option<FetchRow>, StoreError> {
-    let sql = format!(
-        "SELECT {FETCH_COLUMNS} FROM fetches WHERE frontier_id = $1"
-    );
+pub async fn fetch_for_frontier(db: &Db, frontier_id: i64) -> Result<Option<FetchRow>, StoreError> {
+    let sql = format!("SELECT {FETCH_COLUMNS} FROM fetches WHERE frontier_id = $1");
     Ok(with_pool!(db, |p| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(frontier_id)

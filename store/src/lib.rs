@@ -108,7 +108,12 @@ pub fn redact_url(raw: &str) -> String {
             let rest = &raw[scheme_end..];
             match (rest.find(':'), rest.rfind('@')) {
                 (Some(colon), Some(at)) if colon < at => {
-                    format!("{}{}:***{}", &raw[..scheme_end], &rest[..colon], &rest[at..])
+                    format!(
+                        "{}{}:***{}",
+                        &raw[..scheme_end],
+                        &rest[..colon],
+                        &rest[at..]
+                    )
                 }
                 _ => raw.to_string(),
             }

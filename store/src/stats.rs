@@ -20,8 +20,7 @@ pub struct PipelineCounts {
 }
 
 async fn grouped(db: &Db, sql: &'static str) -> Result<BTreeMap<String, i64>, StoreError> {
-    let rows: Vec<(String, i64)> =
-        with_pool!(db, |p| sqlx::query_as(sql).fetch_all(p).await?);
+    let rows: Vec<(String, i64)> = with_pool!(db, |p| sqlx::query_as(sql).fetch_all(p).await?);
     Ok(rows.into_iter().collect())
 }
 
@@ -44,15 +43,10 @@ pub async fn pipeline_counts(db: &Db) -> Result<PipelineCounts, StoreError> {
         fetches: fetches_by_outcome.values().sum(),
         documents: documents_by_status.values().sum(),
         document_versions: count(db, "SELECT COUNT(*) FROM document_versions").await?,
-        classified: count(
-            db,
-            "SELECT COUNT(DISTINCT version_id) FROM classifications",
-        )
-        .await?,
+        classified: count(db, "SELECT COUNT(DISTINCT version_id) FROM classifications").await?,
         flagged,
         confirmed: get(&documents_by_status, "confirmed"),
-        tickets_by_state: grouped(db, "SELECT state, COUNT(*) FROM tickets GROUP BY state")
-            .await?,
+        tickets_by_state: grouped(db, "SELECT state, COUNT(*) FROM tickets GROUP BY state").await?,
         audit_rows: count(db, "SELECT COUNT(*) FROM audit_log").await?,
         fetches_by_outcome,
         documents_by_status,

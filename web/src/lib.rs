@@ -45,7 +45,10 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "storage error in API handler");
-        ApiError(StatusCode::SERVICE_UNAVAILABLE, "storage unavailable".into())
+        ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage unavailable".into(),
+        )
     }
 }
 

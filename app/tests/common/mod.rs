@@ -31,7 +31,10 @@ fn unique(tag: &str) -> String {
 pub fn sqlite_url(tag: &str) -> String {
     let dir = std::env::temp_dir().join("scamsweep-tests");
     std::fs::create_dir_all(&dir).unwrap();
-    format!("sqlite://{}", dir.join(format!("{}.db", unique(tag))).display())
+    format!(
+        "sqlite://{}",
+        dir.join(format!("{}.db", unique(tag))).display()
+    )
 }
 
 /// A fresh PostgreSQL database URL, or None (skip) when no server is reachable outside CI.
@@ -56,10 +59,12 @@ pub async fn pg_url(tag: &str) -> Option<String> {
         }
     };
     let name = unique(&format!("scamsweep_t_{tag}")).to_lowercase();
-    with_pool!(&admin, |p| sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(p)
-        .await
-        .map(|_| ()))
+    with_pool!(&admin, |p| sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE {name}"
+    )))
+    .execute(p)
+    .await
+    .map(|_| ()))
     .expect("create test database");
     admin.close().await;
     let mut u = url::Url::parse(&admin_url).unwrap();
@@ -69,8 +74,10 @@ pub async fn pg_url(tag: &str) -> Option<String> {
 
 /// A configuration for tests: the sandbox is on loopback, politeness delays are short.
 pub fn test_config(database: &str) -> Config {
-    let mut cfg = Config::default();
-    cfg.database = database.to_string();
+    let mut cfg = Config {
+        database: database.to_string(),
+        ..Config::default()
+    };
     cfg.crawler.allow_private_networks = true;
     cfg.crawler.default_crawl_delay_ms = 0;
     cfg.crawler.max_crawl_delay_ms = 200;
