@@ -47,21 +47,7 @@ pub fn extract(final_url: &Url, content_type: Option<&str>, body: &[u8]) -> Extr
             // html5ever's tree building is quadratic in nesting depth; a page nested this
             // deep is hostile, so its text is taken by stripping tags instead.
             let text = normalize_ws(&strip_tags(&text));
-            if text.is_empty() {
-                return Extracted::default();
-            }
-            return Extracted {
-                items: vec![make_item(
-                    web_key(final_url),
-                    "web_page",
-                    final_url.as_str(),
-                    None,
-                    text,
-                    None,
-                    None,
-                )],
-                links: Vec::new(),
-            };
+            return plain_text_page(final_url, text);
         }
         let doc = Html::parse_document(&text);
         if is_telegram_preview(&doc) {
@@ -71,21 +57,7 @@ pub fn extract(final_url: &Url, content_type: Option<&str>, body: &[u8]) -> Extr
     }
     if ct.starts_with("text/plain") {
         let text = normalize_ws(&decode(body, &ct));
-        if text.is_empty() {
-            return Extracted::default();
-        }
-        return Extracted {
-            items: vec![make_item(
-                web_key(final_url),
-                "web_page",
-                final_url.as_str(),
-                None,
-                text,
-                None,
-                None,
-            )],
-            links: Vec::new(),
-        };
+        return plain_text_page(final_url, text);
     }
     Extracted::default()
 }
@@ -158,6 +130,25 @@ fn strip_tags(html: &str) -> String {
         }
     }
     out
+}
+
+/// One untitled page item from already-normalised text, or nothing for empty text.
+fn plain_text_page(final_url: &Url, text: String) -> Extracted {
+    if text.is_empty() {
+        return Extracted::default();
+    }
+    Extracted {
+        items: vec![make_item(
+            web_key(final_url),
+            "web_page",
+            final_url.as_str(),
+            None,
+            text,
+            None,
+            None,
+        )],
+        links: Vec::new(),
+    }
 }
 
 fn sniff_html(body: &[u8]) -> bool {

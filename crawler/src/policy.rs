@@ -35,6 +35,7 @@ impl UrlPolicy {
             Some(Host::Ipv4(ip)) => self.check_ip(IpAddr::V4(ip)),
             Some(Host::Ipv6(ip)) => self.check_ip(IpAddr::V6(ip)),
             Some(Host::Domain(d)) => {
+                let d = d.trim_end_matches('.');
                 if !self.allow_private && (d == "localhost" || d.ends_with(".localhost")) {
                     Err(format!("host `{d}` is local"))
                 } else {
@@ -141,6 +142,7 @@ mod tests {
             "http://[fd00::1]/",
             "http://169.254.169.254/latest/meta-data",
             "http://localhost:8080/",
+            "http://localhost.:8080/",
             "ftp://example.com/",
             "file:///etc/passwd",
             "http://user:pw@example.com/",
@@ -150,6 +152,24 @@ mod tests {
         }
         assert!(!refused(p, "https://example.com/a?b=c"));
         assert!(!refused(p, "http://8.8.8.8/"));
+    }
+
+    #[tokio::test]
+    async fn resolver_drops_private_answers() {
+        use reqwest::dns::Resolve;
+        use std::str::FromStr;
+        let strict = PolicyResolver {
+            policy: UrlPolicy::default(),
+        };
+        let name = reqwest::dns::Name::from_str("localhost").unwrap();
+        assert!(strict.resolve(name).await.is_err());
+        let open = PolicyResolver {
+            policy: UrlPolicy {
+                allow_private: true,
+            },
+        };
+        let name = reqwest::dns::Name::from_str("localhost").unwrap();
+        assert!(open.resolve(name).await.is_ok());
     }
 
     #[test]
