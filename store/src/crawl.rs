@@ -21,25 +21,40 @@ pub struct Crawl {
     pub same_host: i64,
     pub note: Option<String>,
     pub created_at: i64,
+    /// The source this crawl serves, when it was started for one.
+    pub source_id: Option<i64>,
+    /// The source's cursor when the crawl started (Telegram: newest id already seen).
+    pub cursor_floor: Option<i64>,
+    /// The source spec (JSON) the crawl runs under.
+    pub spec: Option<String>,
 }
 
-pub async fn create_crawl(
-    db: &Db,
-    source_kind: &str,
-    max_depth: i64,
-    same_host: bool,
-    note: Option<&str>,
-) -> Result<i64, StoreError> {
+/// A crawl to create.
+#[derive(Debug, Clone, Default)]
+pub struct NewCrawl<'a> {
+    pub source_kind: &'a str,
+    pub max_depth: i64,
+    pub same_host: bool,
+    pub note: Option<&'a str>,
+    pub source_id: Option<i64>,
+    pub cursor_floor: Option<i64>,
+    pub spec: Option<&'a str>,
+}
+
+pub async fn create_crawl(db: &Db, c: &NewCrawl<'_>) -> Result<i64, StoreError> {
     let (id,): (i64,) = with_pool!(db, |p| {
         sqlx::query_as(
-            "INSERT INTO crawls (source_kind, max_depth, same_host, note, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO crawls (source_kind, max_depth, same_host, note, created_at, source_id, cursor_floor, spec) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
-        .bind(source_kind)
-        .bind(max_depth)
-        .bind(i64::from(same_host))
-        .bind(note)
+        .bind(c.source_kind)
+        .bind(c.max_depth)
+        .bind(i64::from(c.same_host))
+        .bind(c.note)
         .bind(now_ms())
+        .bind(c.source_id)
+        .bind(c.cursor_floor)
+        .bind(c.spec)
         .fetch_one(p)
         .await?
     });
@@ -49,7 +64,8 @@ pub async fn create_crawl(
 pub async fn crawl(db: &Db, id: i64) -> Result<Crawl, StoreError> {
     Ok(with_pool!(db, |p| {
         sqlx::query_as(
-            "SELECT id, source_kind, max_depth, same_host, note, created_at FROM crawls WHERE id = $1",
+            "SELECT id, source_kind, max_depth, same_host, note, created_at, source_id, cursor_floor, spec \
+             FROM crawls WHERE id = $1",
         )
         .bind(id)
         .fetch_one(p)
@@ -79,6 +95,8 @@ pub struct NewFrontierEntry<'a> {
     pub depth: i64,
     pub source_kind: &'a str,
     pub parent_fetch_id: Option<i64>,
+    /// The URL without its query (see `canon::path_key`), for the query-variant budget.
+    pub path_key: &'a str,
 }
 
 /// Adds `entry` unless the crawl already has that URL; either way returns the row. A row
@@ -90,8 +108,8 @@ pub async fn add_to_frontier(
 ) -> Result<FrontierEntry, StoreError> {
     let inserted: Option<FrontierEntry> = with_pool!(db, |p| {
         sqlx::query_as(
-            "INSERT INTO frontier (crawl_id, url, host, depth, source_kind, parent_fetch_id, state, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'new', $7) ON CONFLICT (crawl_id, url) DO NOTHING \
+            "INSERT INTO frontier (crawl_id, url, host, depth, source_kind, parent_fetch_id, state, created_at, path_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8) ON CONFLICT (crawl_id, url) DO NOTHING \
              RETURNING id, crawl_id, url, host, depth, source_kind, parent_fetch_id, state",
         )
         .bind(entry.crawl_id)
@@ -101,6 +119,7 @@ pub async fn add_to_frontier(
         .bind(entry.source_kind)
         .bind(entry.parent_fetch_id)
         .bind(now_ms())
+        .bind(entry.path_key)
         .fetch_optional(p)
         .await?
     });
@@ -167,8 +186,13 @@ pub struct RobotsCache {
     pub robots_fetched_at: Option<i64>,
 }
 
-/// Makes sure `host` has a politeness row.
-pub async fn ensure_host(db: &Db, host: &str, crawl_delay_ms: i64) -> Result<(), StoreError> {
+/// Makes sure `host` has a politeness row and `concurrency` fetch slots.
+pub async fn ensure_host(
+    db: &Db,
+    host: &str,
+    crawl_delay_ms: i64,
+    concurrency: i64,
+) -> Result<(), StoreError> {
     with_pool!(db, |p| {
         sqlx::query(
             "INSERT INTO hosts (host, next_fetch_at, crawl_delay_ms) VALUES ($1, 0, $2) \
@@ -180,15 +204,64 @@ pub async fn ensure_host(db: &Db, host: &str, crawl_delay_ms: i64) -> Result<(),
         .await?
         .rows_affected()
     });
+    for slot in 0..concurrency.max(1) {
+        with_pool!(db, |p| {
+            sqlx::query(
+                "INSERT INTO host_slots (host, slot, busy_until) VALUES ($1, $2, 0) \
+                 ON CONFLICT (host, slot) DO NOTHING",
+            )
+            .bind(host)
+            .bind(slot)
+            .execute(p)
+            .await?
+            .rows_affected()
+        });
+    }
     Ok(())
 }
 
-/// Tries to take the host's fetch slot. On success the next slot opens `crawl_delay_ms`
-/// from now, for every process sharing the database. On failure returns how many
-/// milliseconds to wait before trying again.
-pub async fn try_acquire_host(db: &Db, host: &str) -> Result<Result<(), i64>, StoreError> {
+/// A fetch slot held on a host; give it back with [`release_host`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostSlot {
+    pub host: String,
+    pub slot: i64,
+}
+
+/// Tries to start a fetch on `host`, for every process sharing the database: the host's
+/// delay since its last fetch must have passed and one of its concurrency slots must be
+/// free. The slot is leased for `lease_ms` (a crashed worker's slot frees itself). On
+/// failure returns how many milliseconds to wait before trying again.
+pub async fn try_acquire_host(
+    db: &Db,
+    host: &str,
+    lease_ms: i64,
+) -> Result<Result<HostSlot, i64>, StoreError> {
     let now = now_ms();
-    let done = with_pool!(db, |p| {
+    let free: Option<(i64,)> = with_pool!(db, |p| {
+        sqlx::query_as(
+            "SELECT slot FROM host_slots WHERE host = $1 AND busy_until <= $2 ORDER BY slot LIMIT 1",
+        )
+        .bind(host)
+        .bind(now)
+        .fetch_optional(p)
+        .await?
+    });
+    let Some((slot,)) = free else {
+        let (soonest,): (Option<i64>,) = with_pool!(db, |p| {
+            sqlx::query_as("SELECT MIN(busy_until) FROM host_slots WHERE host = $1")
+                .bind(host)
+                .fetch_one(p)
+                .await?
+        });
+        let Some(soonest) = soonest else {
+            return Err(StoreError::Corrupt(format!(
+                "no fetch slots for host {host}"
+            )));
+        };
+        // Slots are normally released well before their lease ends; poll, don't sleep it out.
+        return Ok(Err((soonest - now).clamp(1, 250)));
+    };
+    let gate = with_pool!(db, |p| {
         sqlx::query(
             "UPDATE hosts SET next_fetch_at = $1 + crawl_delay_ms \
              WHERE host = $2 AND next_fetch_at <= $3",
@@ -200,21 +273,112 @@ pub async fn try_acquire_host(db: &Db, host: &str) -> Result<Result<(), i64>, St
         .await?
         .rows_affected()
     });
-    if done == 1 {
-        return Ok(Ok(()));
+    if gate != 1 {
+        let next: Option<(i64,)> = with_pool!(db, |p| {
+            sqlx::query_as("SELECT next_fetch_at FROM hosts WHERE host = $1")
+                .bind(host)
+                .fetch_optional(p)
+                .await?
+        });
+        return match next {
+            Some((next,)) => Ok(Err((next - now).max(1))),
+            None => Err(StoreError::Corrupt(format!(
+                "no politeness row for host {host}"
+            ))),
+        };
     }
-    let next: Option<(i64,)> = with_pool!(db, |p| {
-        sqlx::query_as("SELECT next_fetch_at FROM hosts WHERE host = $1")
-            .bind(host)
-            .fetch_optional(p)
+    let took = with_pool!(db, |p| {
+        sqlx::query(
+            "UPDATE host_slots SET busy_until = $1 WHERE host = $2 AND slot = $3 AND busy_until <= $4",
+        )
+        .bind(now + lease_ms)
+        .bind(host)
+        .bind(slot)
+        .bind(now)
+        .execute(p)
+        .await?
+        .rows_affected()
+    });
+    if took != 1 {
+        return Ok(Err(1)); // another process took that slot in between
+    }
+    Ok(Ok(HostSlot {
+        host: host.to_string(),
+        slot,
+    }))
+}
+
+/// Ends a fetch: frees the slot and starts the host's delay from now.
+pub async fn release_host(db: &Db, slot: &HostSlot) -> Result<(), StoreError> {
+    let now = now_ms();
+    with_pool!(db, |p| {
+        sqlx::query("UPDATE host_slots SET busy_until = 0 WHERE host = $1 AND slot = $2")
+            .bind(&slot.host)
+            .bind(slot.slot)
+            .execute(p)
+            .await?
+            .rows_affected()
+    });
+    with_pool!(db, |p| {
+        sqlx::query(
+            "UPDATE hosts SET next_fetch_at = CASE WHEN next_fetch_at < $1 + crawl_delay_ms \
+             THEN $2 + crawl_delay_ms ELSE next_fetch_at END WHERE host = $3",
+        )
+        .bind(now)
+        .bind(now)
+        .bind(&slot.host)
+        .execute(p)
+        .await?
+        .rows_affected()
+    });
+    Ok(())
+}
+
+/// The host asked us to wait (`429`/`503` with `Retry-After`): no fetch before `until`.
+pub async fn hold_host(db: &Db, host: &str, until: i64) -> Result<(), StoreError> {
+    with_pool!(db, |p| {
+        sqlx::query(
+            "UPDATE hosts SET next_fetch_at = CASE WHEN next_fetch_at < $1 THEN $2 ELSE next_fetch_at END \
+             WHERE host = $3",
+        )
+        .bind(until)
+        .bind(until)
+        .bind(host)
+        .execute(p)
+        .await?
+        .rows_affected()
+    });
+    Ok(())
+}
+
+/// Frontier rows of a crawl, in all and on one host (the page and host budgets).
+pub async fn frontier_size(db: &Db, crawl_id: i64, host: &str) -> Result<(i64, i64), StoreError> {
+    let (all,): (i64,) = with_pool!(db, |p| {
+        sqlx::query_as("SELECT COUNT(*) FROM frontier WHERE crawl_id = $1")
+            .bind(crawl_id)
+            .fetch_one(p)
             .await?
     });
-    match next {
-        Some((next,)) => Ok(Err((next - now).max(1))),
-        None => Err(StoreError::Corrupt(format!(
-            "no politeness row for host {host}"
-        ))),
-    }
+    let (on_host,): (i64,) = with_pool!(db, |p| {
+        sqlx::query_as("SELECT COUNT(*) FROM frontier WHERE crawl_id = $1 AND host = $2")
+            .bind(crawl_id)
+            .bind(host)
+            .fetch_one(p)
+            .await?
+    });
+    Ok((all, on_host))
+}
+
+/// Frontier rows of a crawl under one path, differing only in their query.
+pub async fn query_variants(db: &Db, crawl_id: i64, path_key: &str) -> Result<i64, StoreError> {
+    let (n,): (i64,) = with_pool!(db, |p| {
+        sqlx::query_as("SELECT COUNT(*) FROM frontier WHERE crawl_id = $1 AND path_key = $2")
+            .bind(crawl_id)
+            .bind(path_key)
+            .fetch_one(p)
+            .await?
+    });
+    Ok(n)
 }
 
 pub async fn robots(db: &Db, host: &str) -> Result<Option<RobotsCache>, StoreError> {
@@ -253,4 +417,48 @@ pub async fn set_robots(
         .rows_affected()
     });
     Ok(())
+}
+
+/// One fetch of a crawl, as reported after `crawl --once`.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct CrawlFetch {
+    pub fetch_id: i64,
+    pub url: String,
+    pub final_url: Option<String>,
+    pub status: Option<i64>,
+    pub outcome: String,
+    pub error: Option<String>,
+    pub resolved_ip: Option<String>,
+}
+
+/// The fetches of a crawl in frontier order (at most `limit`).
+pub async fn crawl_fetches(
+    db: &Db,
+    crawl_id: i64,
+    limit: i64,
+) -> Result<Vec<CrawlFetch>, StoreError> {
+    Ok(with_pool!(db, |p| {
+        sqlx::query_as(
+            "SELECT f.id AS fetch_id, fr.url, f.final_url, f.status, f.outcome, f.error, f.resolved_ip \
+             FROM frontier fr JOIN fetches f ON f.frontier_id = fr.id \
+             WHERE fr.crawl_id = $1 ORDER BY fr.id LIMIT $2",
+        )
+        .bind(crawl_id)
+        .bind(limit)
+        .fetch_all(p)
+        .await?
+    }))
+}
+
+/// Fetch outcomes of a crawl with their counts.
+pub async fn crawl_outcomes(db: &Db, crawl_id: i64) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(with_pool!(db, |p| {
+        sqlx::query_as(
+            "SELECT f.outcome, COUNT(*) FROM frontier fr JOIN fetches f ON f.frontier_id = fr.id \
+             WHERE fr.crawl_id = $1 GROUP BY f.outcome ORDER BY f.outcome",
+        )
+        .bind(crawl_id)
+        .fetch_all(p)
+        .await?
+    }))
 }

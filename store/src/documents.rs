@@ -50,6 +50,8 @@ pub struct NewVersion<'a> {
     pub author: Option<&'a str>,
     pub posted_at: Option<i64>,
     pub content_hash: &'a str,
+    /// JSON object of source-specific fields (forms, views, app permissions...).
+    pub meta: &'a str,
 }
 
 /// What [`add_version`] did.
@@ -98,8 +100,8 @@ pub async fn add_version(
         let res: Result<(i64,), sqlx::Error> = with_pool!(db, |p| {
             sqlx::query_as(
                 "INSERT INTO document_versions (document_id, version, fetch_id, title, body_text, language, \
-                 author, posted_at, content_hash, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                 author, posted_at, content_hash, created_at, meta) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
             )
             .bind(document_id)
             .bind(next)
@@ -111,6 +113,7 @@ pub async fn add_version(
             .bind(v.posted_at)
             .bind(v.content_hash)
             .bind(now_ms())
+            .bind(v.meta)
             .fetch_one(p)
             .await
         });
@@ -155,13 +158,14 @@ pub struct VersionRow {
     pub posted_at: Option<i64>,
     pub content_hash: String,
     pub created_at: i64,
+    pub meta: String,
 }
 
 pub async fn version(db: &Db, id: i64) -> Result<Option<VersionRow>, StoreError> {
     Ok(with_pool!(db, |p| {
         sqlx::query_as(
             "SELECT id, document_id, version, fetch_id, title, body_text, language, author, posted_at, \
-             content_hash, created_at FROM document_versions WHERE id = $1",
+             content_hash, created_at, meta FROM document_versions WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(p)
@@ -330,4 +334,13 @@ pub async fn version_count(db: &Db, doc_key: &str) -> Result<i64, StoreError> {
         .await?
     });
     Ok(n)
+}
+
+/// Every document's key and kind (for coverage checks against a ground truth).
+pub async fn doc_keys(db: &Db) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(with_pool!(db, |p| {
+        sqlx::query_as("SELECT doc_key, kind FROM documents ORDER BY id")
+            .fetch_all(p)
+            .await?
+    }))
 }

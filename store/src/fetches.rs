@@ -19,6 +19,8 @@ pub mod outcome {
     pub const REFUSED: &str = "refused";
     pub const TOO_LARGE: &str = "too_large";
     pub const FAILED: &str = "failed";
+    /// A body that is not text: hashed, measured, not stored.
+    pub const BINARY: &str = "binary";
 }
 
 /// Stores `body` (if not already stored) and returns its SHA-256 in hex.
@@ -92,6 +94,10 @@ pub struct NewFetch {
     pub body_sha256: Option<String>,
     pub body_size: Option<i64>,
     pub content_type: Option<String>,
+    /// SHA-256 of a binary body's received bytes (the body itself is not stored).
+    pub binary_sha256: Option<String>,
+    /// 1 when a binary body was cut off at the size cap.
+    pub binary_truncated: Option<i64>,
 }
 
 /// A stored fetch.
@@ -112,10 +118,14 @@ pub struct FetchRow {
     pub body_sha256: Option<String>,
     pub body_size: Option<i64>,
     pub content_type: Option<String>,
+    /// SHA-256 of a binary body's received bytes (the body itself is not stored).
+    pub binary_sha256: Option<String>,
+    /// 1 when a binary body was cut off at the size cap.
+    pub binary_truncated: Option<i64>,
 }
 
 const FETCH_COLUMNS: &str = "id, frontier_id, requested_url, final_url, redirect_chain, status, outcome, error, \
-     headers, resolved_ip, started_at, elapsed_ms, body_sha256, body_size, content_type";
+     headers, resolved_ip, started_at, elapsed_ms, body_sha256, body_size, content_type, binary_sha256, binary_truncated";
 
 /// Records a fetch; a second record for the same frontier row is ignored and the first
 /// one's id returned, with `false` for "not newly inserted".
@@ -123,8 +133,9 @@ pub async fn record_fetch(db: &Db, f: &NewFetch) -> Result<(i64, bool), StoreErr
     let inserted: Option<(i64,)> = with_pool!(db, |p| {
         sqlx::query_as(
             "INSERT INTO fetches (frontier_id, requested_url, final_url, redirect_chain, status, outcome, error, \
-             headers, resolved_ip, started_at, elapsed_ms, body_sha256, body_size, content_type) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             headers, resolved_ip, started_at, elapsed_ms, body_sha256, body_size, content_type, \
+             binary_sha256, binary_truncated) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
              ON CONFLICT (frontier_id) DO NOTHING RETURNING id",
         )
         .bind(f.frontier_id)
@@ -141,6 +152,8 @@ pub async fn record_fetch(db: &Db, f: &NewFetch) -> Result<(i64, bool), StoreErr
         .bind(&f.body_sha256)
         .bind(f.body_size)
         .bind(&f.content_type)
+        .bind(&f.binary_sha256)
+        .bind(f.binary_truncated)
         .fetch_optional(p)
         .await?
     });
@@ -172,6 +185,15 @@ pub async fn fetch(db: &Db, id: i64) -> Result<Option<FetchRow>, StoreError> {
         sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id)
             .fetch_optional(p)
+            .await?
+    }))
+}
+
+/// Requested URL and outcome of every fetch, oldest first.
+pub async fn outcomes_by_url(db: &Db) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(with_pool!(db, |p| {
+        sqlx::query_as("SELECT requested_url, outcome FROM fetches ORDER BY id")
+            .fetch_all(p)
             .await?
     }))
 }

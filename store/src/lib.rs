@@ -15,7 +15,9 @@
 pub mod audit;
 pub mod crawl;
 pub mod documents;
+pub mod evidence;
 pub mod fetches;
+pub mod sources;
 pub mod stats;
 
 use std::str::FromStr;
