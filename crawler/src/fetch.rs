@@ -1,12 +1,16 @@
 //! One fetch, with its evidence: redirects are followed by hand (each hop checked against
 //! the [`UrlPolicy`] and recorded), the body is read in chunks up to a size cap under an
-//! overall deadline, and the peer address and selected headers are kept.
+//! overall deadline, and the peer address and response headers are kept. Bodies that are
+//! not text (APKs, images, archives) are hashed as they stream, up to the cap, and not kept:
+//! their evidence is size, type and SHA-256. `429` and `503` answers carry their
+//! `Retry-After` so the caller can back off the host.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use sha2::Digest;
 use url::Url;
 
 use crate::policy::{PolicyResolver, UrlPolicy};
@@ -59,23 +63,51 @@ pub struct Fetched {
     pub headers: Vec<(String, String)>,
     pub remote_ip: Option<IpAddr>,
     pub content_type: Option<String>,
+    /// The body as received (after transfer decoding), empty for binaries.
     pub body: Vec<u8>,
+    /// Set when the body was not text: hashed while streaming, not kept.
+    pub binary: Option<BinaryInfo>,
+    /// From `Retry-After` (seconds or HTTP date) on 429 and 503 answers.
+    pub retry_after: Option<Duration>,
     pub elapsed: Duration,
 }
 
-/// Response headers worth keeping as evidence.
-const KEPT_HEADERS: &[&str] = &[
-    "content-type",
-    "content-length",
-    "content-language",
-    "last-modified",
-    "etag",
-    "server",
-    "date",
-    "location",
-    "x-robots-tag",
-    "retry-after",
-];
+/// Evidence of a binary body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BinaryInfo {
+    /// Bytes received (at most the body cap).
+    pub bytes: u64,
+    /// `Content-Length` as declared by the server.
+    pub declared_len: Option<u64>,
+    /// SHA-256 of the bytes received.
+    pub sha256: String,
+    /// True when the body was longer than the cap and the download was cut off.
+    pub truncated: bool,
+}
+
+/// True for content types whose bodies are kept and parsed.
+pub fn is_textual(content_type: Option<&str>) -> bool {
+    let Some(ct) = content_type else {
+        return true; // sniffed by the extractor
+    };
+    let ct = ct.to_ascii_lowercase();
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    mime.is_empty()
+        || mime.starts_with("text/")
+        || mime.ends_with("+xml")
+        || mime.ends_with("+json")
+        || matches!(
+            mime,
+            "application/xml"
+                | "application/json"
+                | "application/xhtml+xml"
+                | "application/javascript"
+        )
+}
+
+/// Most response headers kept, and longest value kept, as evidence.
+const MAX_HEADERS: usize = 100;
+const MAX_HEADER_VALUE: usize = 8 * 1024;
 
 /// Why a fetch produced no response.
 #[derive(Debug, thiserror::Error)]
@@ -119,7 +151,7 @@ impl Fetcher {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .dns_resolver(PolicyResolver {
-                policy: config.policy,
+                policy: config.policy.clone(),
             })
             .no_proxy()
             .build()
@@ -204,20 +236,67 @@ impl Fetcher {
             let headers: Vec<(String, String)> = resp
                 .headers()
                 .iter()
-                .filter(|(k, _)| KEPT_HEADERS.contains(&k.as_str()))
+                .take(MAX_HEADERS)
                 .map(|(k, v)| {
-                    (
-                        k.to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
+                    let v = v.as_bytes();
+                    let v = &v[..v.len().min(MAX_HEADER_VALUE)];
+                    (k.to_string(), String::from_utf8_lossy(v).into_owned())
                 })
                 .collect();
+            let retry_after = if status == 429 || status == 503 {
+                resp.headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(parse_retry_after)
+            } else {
+                None
+            };
             let content_type = resp
                 .headers()
                 .get(reqwest::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
             let limit = self.config.max_body_bytes;
+            if !is_textual(content_type.as_deref()) {
+                let declared_len = resp.content_length();
+                let mut resp = resp;
+                let mut hasher = sha2::Sha256::new();
+                let mut bytes = 0u64;
+                let mut truncated = false;
+                while let Some(chunk) = resp
+                    .chunk()
+                    .await
+                    .map_err(|source| classify(&current, source))?
+                {
+                    let room = (limit as u64 - bytes) as usize;
+                    if chunk.len() > room {
+                        hasher.update(&chunk[..room]);
+                        bytes += room as u64;
+                        truncated = true;
+                        break;
+                    }
+                    hasher.update(&chunk);
+                    bytes += chunk.len() as u64;
+                }
+                return Ok(Fetched {
+                    requested_url: requested.clone(),
+                    final_url: current,
+                    redirect_chain: chain,
+                    status,
+                    headers,
+                    remote_ip,
+                    content_type,
+                    body: Vec::new(),
+                    binary: Some(BinaryInfo {
+                        bytes,
+                        declared_len,
+                        sha256: hex::encode(hasher.finalize()),
+                        truncated,
+                    }),
+                    retry_after,
+                    elapsed: start.elapsed(),
+                });
+            }
             if resp.content_length().is_some_and(|n| n > limit as u64) {
                 return Err(FetchError::TooLarge {
                     url: current.to_string(),
@@ -248,10 +327,25 @@ impl Fetcher {
                 remote_ip,
                 content_type,
                 body,
+                binary: None,
+                retry_after,
                 elapsed: start.elapsed(),
             });
         }
     }
+}
+
+/// `Retry-After`: delay-seconds or an HTTP date; capped at one day.
+pub fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    let d = if let Ok(secs) = v.parse::<u64>() {
+        Duration::from_secs(secs)
+    } else {
+        let at = httpdate::parse_http_date(v).ok()?;
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO)
+    };
+    Some(d.min(Duration::from_secs(24 * 3600)))
 }
 
 /// A refusal by the resolver surfaces as a connect error; report it as a refusal so it is
@@ -275,5 +369,47 @@ fn classify(url: &Url, source: reqwest::Error) -> FetchError {
     FetchError::Network {
         url: url.to_string(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_dates_and_garbage() {
+        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_retry_after(" 120 "), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("99999999999"),
+            Some(Duration::from_secs(24 * 3600))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("-5"), None);
+    }
+
+    #[test]
+    fn textual_types() {
+        for ct in [
+            None,
+            Some("text/html; charset=utf-8"),
+            Some("application/rss+xml"),
+            Some("application/feed+json"),
+            Some("application/json"),
+        ] {
+            assert!(is_textual(ct), "{ct:?}");
+        }
+        for ct in [
+            Some("application/vnd.android.package-archive"),
+            Some("image/png"),
+            Some("application/octet-stream"),
+            Some("application/zip"),
+        ] {
+            assert!(!is_textual(ct), "{ct:?}");
+        }
     }
 }
