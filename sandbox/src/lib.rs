@@ -1,116 +1,73 @@
-//! The sandbox sites: scam and ordinary sites written by this project, served on
-//! 127.0.0.1 for the demo and the tests. Each site listens on its own port, so each is its
-//! own host for politeness and robots.txt. Nothing here reaches beyond loopback.
+//! The sandbox: a realistic little internet on 127.0.0.1 for the demo, the tests and the
+//! benchmarks, written by this project (no third-party content). Each site listens on its
+//! own port, so each is its own host for politeness and robots.txt. Nothing here reaches
+//! beyond loopback. Content lives under `sandbox/sites/` (formats in `DATA.md`) and is
+//! compiled in, so adding a data file needs no code change.
 //!
-//! - `invest`: a fake investment platform (with a robots.txt that forbids `/admin/`).
-//! - `impersonation`: a fake bank notice and a fake public-service app page.
-//! - `jobs`: a job forum mixing task/job scams, ordinary ads and a warning post.
-//! - `news`: a news site; police warnings and reports about scams are hard negatives.
-//! - `telegram`: channel previews in `t.me/s/<channel>` markup (scam, police, mixed).
-//! - `bulk`: `/p/<n>` pages for load tests, plus hostile endpoints (slow, huge,
-//!   redirect loop, redirect chain, flaky, gone) for crawler tests.
+//! Sites (names are the keys of [`Sandbox::sites`]):
+//!
+//! - every folder `sites/<name>/` with a `_truth.toml`: a static site ([`static_sites`]),
+//!   e.g. `invest`, `impersonation`, `jobs`, `news`, `phish-bank`;
+//! - `telegram`: channel previews in `t.me/s/<channel>` markup ([`telegram`]);
+//! - `playstore`, `appstore`, `apkdl`: app listings and APK downloads ([`apps`]);
+//! - `feeds`: RSS 2.0, Atom and JSON Feed ([`feeds`]);
+//! - `forum` (XenForo-like) and `group` (saved Facebook-group-like) ([`forums`]);
+//! - `bulk`: N generated pages `/p/<n>` and the older crawler-test endpoints
+//!   ([`generated`]);
+//! - `hostile`: endpoints that attack or fool crawlers ([`hostile`]).
+//!
+//! [`Sandbox::ground_truth`] lists every labelled item with the document key the crawler
+//! records for it; [`Sandbox::demo_sources`] says how to crawl each site.
+
+pub mod apps;
+pub mod content;
+pub mod feeds;
+mod files;
+pub mod forums;
+pub mod generated;
+pub mod hostile;
+pub mod static_sites;
+pub mod telegram;
+pub mod truth;
+pub mod util;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 
-type Page = (&'static str, &'static str);
+pub use forums::selectors;
+pub use truth::{DemoSource, GroundTruth, TruthDoc, TruthHostile};
 
-const INVEST: &[Page] = &[
-    ("/", include_str!("../sites/invest/index.html")),
-    (
-        "/gioi-thieu.html",
-        include_str!("../sites/invest/gioi-thieu.html"),
-    ),
-    (
-        "/nap-tien.html",
-        include_str!("../sites/invest/nap-tien.html"),
-    ),
-    (
-        "/lien-he.html",
-        include_str!("../sites/invest/lien-he.html"),
-    ),
-    ("/robots.txt", include_str!("../sites/invest/robots.txt")),
-    ("/admin/", include_str!("../sites/invest/admin/index.html")),
-];
-const IMPERSONATION: &[Page] = &[
-    ("/", include_str!("../sites/impersonation/index.html")),
-    (
-        "/xac-thuc.html",
-        include_str!("../sites/impersonation/xac-thuc.html"),
-    ),
-    (
-        "/tai-app.html",
-        include_str!("../sites/impersonation/tai-app.html"),
-    ),
-];
-const JOBS: &[Page] = &[
-    ("/", include_str!("../sites/jobs/index.html")),
-    (
-        "/thread-1.html",
-        include_str!("../sites/jobs/thread-1.html"),
-    ),
-    (
-        "/thread-2.html",
-        include_str!("../sites/jobs/thread-2.html"),
-    ),
-    (
-        "/thread-3.html",
-        include_str!("../sites/jobs/thread-3.html"),
-    ),
-    (
-        "/thread-4.html",
-        include_str!("../sites/jobs/thread-4.html"),
-    ),
-    (
-        "/thread-5.html",
-        include_str!("../sites/jobs/thread-5.html"),
-    ),
-    (
-        "/thread-6.html",
-        include_str!("../sites/jobs/thread-6.html"),
-    ),
-];
-const NEWS: &[Page] = &[
-    ("/", include_str!("../sites/news/index.html")),
-    ("/bai/1.html", include_str!("../sites/news/bai/1.html")),
-    ("/bai/2.html", include_str!("../sites/news/bai/2.html")),
-    ("/bai/3.html", include_str!("../sites/news/bai/3.html")),
-    ("/bai/4.html", include_str!("../sites/news/bai/4.html")),
-    ("/bai/5.html", include_str!("../sites/news/bai/5.html")),
-];
-/// (channel, newest page, older page)
-const TELEGRAM: &[(&str, &str, Option<&str>)] = &[
-    (
-        "kenhdautu",
-        include_str!("../sites/telegram/kenhdautu/page1.html"),
-        Some(include_str!("../sites/telegram/kenhdautu/page2.html")),
-    ),
-    (
-        "canhbao",
-        include_str!("../sites/telegram/canhbao/page1.html"),
-        None,
-    ),
-    (
-        "vieclam",
-        include_str!("../sites/telegram/vieclam/page1.html"),
-        None,
-    ),
-];
+/// How to start the sandbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxOptions {
+    /// Pages of the generated `bulk` site (`/p/0` … `/p/<N-1>`).
+    pub generated_pages: usize,
+}
 
-/// Running sandbox: site name → address.
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        Self {
+            generated_pages: 500,
+        }
+    }
+}
+
+/// Running sandbox: site name → address. Dropping it stops the sites.
 #[derive(Debug)]
 pub struct Sandbox {
     pub sites: BTreeMap<&'static str, SocketAddr>,
+    options: SandboxOptions,
+    channels: telegram::Live,
+    hits: BTreeMap<&'static str, Arc<AtomicUsize>>,
+    trap: SocketAddr,
+    trap_hits: Arc<AtomicUsize>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -122,159 +79,168 @@ impl Drop for Sandbox {
     }
 }
 
+/// Problems in the content files (see [`content::errors`]); empty when all is well.
+pub fn content_errors() -> Vec<String> {
+    content::errors()
+}
+
 impl Sandbox {
-    /// Starts every site on its own loopback port.
+    /// Starts every site with the default options.
     pub async fn start() -> std::io::Result<Sandbox> {
+        Self::start_with(SandboxOptions::default()).await
+    }
+
+    /// Starts every site on its own loopback port, and the trap listener on 127.0.0.2.
+    /// Content files that fail to parse are left out and logged (see [`content_errors`]).
+    pub async fn start_with(options: SandboxOptions) -> std::io::Result<Sandbox> {
+        let content = content::get();
+        for e in &content.errors {
+            tracing::error!(target: "scamsweep_sandbox", "sandbox content: {e}");
+        }
+        let mut names: Vec<&'static str> = content.statics.iter().map(|s| s.name).collect();
+        names.extend([
+            "telegram",
+            "playstore",
+            "appstore",
+            "apkdl",
+            "feeds",
+            "forum",
+            "group",
+            "bulk",
+            "hostile",
+        ]);
+        let mut listeners = Vec::with_capacity(names.len());
         let mut sites = BTreeMap::new();
+        for name in &names {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            sites.insert(*name, l.local_addr()?);
+            listeners.push((*name, l));
+        }
         let mut tasks = Vec::new();
-        let routers: Vec<(&'static str, Router)> = vec![
-            ("invest", static_site(INVEST)),
-            ("impersonation", static_site(IMPERSONATION)),
-            ("jobs", static_site(JOBS)),
-            ("news", static_site(NEWS)),
-            ("telegram", telegram_site()),
-            ("bulk", bulk_site()),
-        ];
-        for (name, router) in routers {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-            sites.insert(name, listener.local_addr()?);
+        let trap_hits = Arc::new(AtomicUsize::new(0));
+        let trap = match tokio::net::TcpListener::bind("127.0.0.2:0").await {
+            Ok(l) => {
+                let addr = l.local_addr()?;
+                tasks.push(tokio::spawn(hostile::run_trap(l, trap_hits.clone())));
+                addr
+            }
+            Err(e) => {
+                // Some systems (macOS) only route 127.0.0.1; the redirect still points at
+                // an address the crawler must refuse.
+                tracing::warn!("sandbox: no trap listener on 127.0.0.2: {e}");
+                SocketAddr::from(([127, 0, 0, 2], 9))
+            }
+        };
+        let channels = telegram::live(&content.channels);
+        let mut routers: BTreeMap<&'static str, Router> = BTreeMap::new();
+        for s in &content.statics {
+            routers.insert(s.name, static_sites::router(s));
+        }
+        routers.insert("telegram", telegram::router(channels.clone()));
+        for (name, r) in apps::routers(&content.apps, &sites) {
+            routers.insert(name, r);
+        }
+        routers.insert(
+            "feeds",
+            feeds::router(&content.feeds, format!("http://{}", sites["feeds"])),
+        );
+        routers.insert("forum", forums::xf_router(&content.forums));
+        routers.insert("group", forums::group_router(&content.forums));
+        routers.insert("bulk", generated::router(options.generated_pages));
+        routers.insert("hostile", hostile::router(trap));
+        let mut hits = BTreeMap::new();
+        for (name, listener) in listeners {
+            let counter = Arc::new(AtomicUsize::new(0));
+            hits.insert(name, counter.clone());
+            let router = routers
+                .remove(name)
+                .unwrap_or_default()
+                .layer(axum::middleware::from_fn_with_state(counter, count));
             tasks.push(tokio::spawn(async move {
                 let _ = axum::serve(listener, router).await;
             }));
         }
-        Ok(Sandbox { sites, tasks })
+        Ok(Sandbox {
+            sites,
+            options,
+            channels,
+            hits,
+            trap,
+            trap_hits,
+            tasks,
+        })
     }
 
-    /// Base URL of a site (`http://127.0.0.1:PORT`).
+    /// Base URL of a site (`http://127.0.0.1:PORT`). Panics on an unknown site name.
     pub fn base(&self, site: &str) -> String {
         format!("http://{}", self.sites[site])
     }
 
-    /// The demo's seeds: (source kind, URL).
+    /// The options the sandbox was started with.
+    pub fn options(&self) -> &SandboxOptions {
+        &self.options
+    }
+
+    /// The demo's seeds as (source kind, URL): every static site as `web` (the `jobs`
+    /// forum as `forum`) and every Telegram channel. Superseded by [`Self::demo_sources`].
     pub fn demo_seeds(&self) -> Vec<(&'static str, String)> {
-        let mut seeds = vec![
-            ("web", format!("{}/", self.base("invest"))),
-            ("web", format!("{}/", self.base("impersonation"))),
-            ("forum", format!("{}/", self.base("jobs"))),
-            ("web", format!("{}/", self.base("news"))),
-        ];
-        for (channel, _, _) in TELEGRAM {
-            seeds.push(("telegram", format!("{}/s/{channel}", self.base("telegram"))));
+        let content = content::get();
+        let mut seeds: Vec<(&'static str, String)> = content
+            .statics
+            .iter()
+            .map(|s| {
+                let kind = if s.name == "jobs" { "forum" } else { "web" };
+                (kind, format!("{}/", self.base(s.name)))
+            })
+            .collect();
+        let map = self.channels.read().unwrap_or_else(|e| e.into_inner());
+        for c in map.values() {
+            seeds.push((
+                "telegram",
+                format!("{}/s/{}", self.base("telegram"), c.name),
+            ));
         }
         seeds
     }
+
+    /// How to crawl every site (the generated `bulk` site excluded): one source per static
+    /// site, per Telegram channel, per app store, one for the feeds, the forum, the groups
+    /// and the hostile site.
+    pub fn demo_sources(&self) -> Vec<DemoSource> {
+        truth::demo_sources(content::get(), &self.sites, &self.channels)
+    }
+
+    /// Every labelled item served now (messages posted with [`Self::post_telegram`]
+    /// included) and every hostile endpoint.
+    pub fn ground_truth(&self) -> GroundTruth {
+        truth::build(content::get(), &self.sites, &self.channels)
+    }
+
+    /// Appends a new newest message to a channel (created if it does not exist) and
+    /// returns its id. Panics if `label` is not one of the five labels.
+    pub fn post_telegram(&self, channel: &str, text: &str, label: &str) -> i64 {
+        let label = util::label(label).unwrap_or_else(|e| panic!("post_telegram: {e}"));
+        telegram::post(&self.channels, channel, text, label)
+    }
+
+    /// Requests a site has answered so far (0 for an unknown site).
+    pub fn request_count(&self, site: &str) -> usize {
+        self.hits.get(site).map_or(0, |c| c.load(Ordering::SeqCst))
+    }
+
+    /// Connections accepted by the trap listener on 127.0.0.2 (a crawler that refuses
+    /// private addresses keeps this at 0).
+    pub fn trap_connections(&self) -> usize {
+        self.trap_hits.load(Ordering::SeqCst)
+    }
+
+    /// The trap listener's address (the target of the hostile site's `/to-trap`).
+    pub fn trap_addr(&self) -> SocketAddr {
+        self.trap
+    }
 }
 
-fn html(body: &'static str) -> Response {
-    let ct = if body.starts_with("User-agent") {
-        "text/plain; charset=utf-8"
-    } else {
-        "text/html; charset=utf-8"
-    };
-    ([(header::CONTENT_TYPE, ct)], body).into_response()
-}
-
-fn static_site(pages: &'static [Page]) -> Router {
-    let mut r = Router::new();
-    for (path, body) in pages {
-        r = r.route(path, get(move || async move { html(body) }));
-    }
-    r
-}
-
-fn telegram_site() -> Router {
-    async fn channel(
-        Path(name): Path<String>,
-        Query(q): Query<BTreeMap<String, String>>,
-    ) -> Response {
-        let Some((_, newest, older)) = TELEGRAM.iter().find(|(c, _, _)| *c == name) else {
-            // Telegram sends channels without a public preview elsewhere.
-            return Redirect::temporary(&format!("/{name}")).into_response();
-        };
-        match (q.contains_key("before"), older) {
-            (false, _) => html(newest),
-            (true, Some(page)) => html(page),
-            (true, None) => StatusCode::NOT_FOUND.into_response(),
-        }
-    }
-    Router::new().route("/s/{name}", get(channel))
-}
-
-/// Sentences the bulk pages are made of: varied, ordinary classified-ad and forum lines.
-const BULK_LINES: &[&str] = &[
-    "Cần bán xe máy Vision đời 2022, chính chủ, đi 12 nghìn km, giá thương lượng.",
-    "Phòng trọ gần Đại học Bách khoa, có gác lửng, điện nước theo giá nhà nước.",
-    "Nhóm chạy bộ cuối tuần ở công viên Thống Nhất, ai rảnh thì tham gia nhé.",
-    "Shop mình nhận may đo áo dài, lấy trong ba ngày, có giao tận nhà.",
-    "Tuyển nhân viên bán hàng ca chiều tại cửa hàng tiện lợi, lương theo giờ.",
-    "Lớp tiếng Anh giao tiếp buổi tối cho người đi làm, học thử miễn phí một buổi.",
-    "Nhờ mọi người tư vấn giúp mua máy lọc nước loại nào cho gia đình bốn người.",
-    "Thanh lý bàn làm việc gỗ sồi, còn mới, khách tự vận chuyển.",
-];
-
-#[derive(Debug, Default)]
-struct Lab {
-    flaky_hits: AtomicUsize,
-}
-
-fn bulk_site() -> Router {
-    async fn page(Path(n): Path<u64>) -> Response {
-        let a = BULK_LINES[(n % BULK_LINES.len() as u64) as usize];
-        let b = BULK_LINES[((n / 3 + 1) % BULK_LINES.len() as u64) as usize];
-        let body = format!(
-            "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Tin rao số {n}</title></head>\
-             <body><article><h1>Tin rao số {n}</h1><p>{a}</p><p>{b}</p><p>Mã tin: {n}</p></article></body></html>"
-        );
-        ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
-    }
-    async fn slow() -> Response {
-        let stream = futures::stream::unfold(0u32, |i| async move {
-            if i >= 600 {
-                return None;
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            Some((Ok::<_, std::io::Error>(bytes_of("x")), i + 1))
-        });
-        (
-            [(header::CONTENT_TYPE, "text/html")],
-            Body::from_stream(stream),
-        )
-            .into_response()
-    }
-    async fn huge() -> Response {
-        let chunk = "<p>lặp lại</p>".repeat(4096);
-        let stream = futures::stream::iter(
-            (0..2000).map(move |_| Ok::<_, std::io::Error>(bytes_of(&chunk))),
-        );
-        (
-            [(header::CONTENT_TYPE, "text/html")],
-            Body::from_stream(stream),
-        )
-            .into_response()
-    }
-    async fn chain(Path(n): Path<u32>) -> Response {
-        if n == 0 {
-            return html("<html><body><p>Trang đích sau chuỗi chuyển hướng.</p></body></html>");
-        }
-        Redirect::temporary(&format!("/redirect/{}", n - 1)).into_response()
-    }
-    async fn flaky(State(lab): State<Arc<Lab>>) -> Response {
-        if lab.flaky_hits.fetch_add(1, Ordering::SeqCst) == 0 {
-            return (StatusCode::SERVICE_UNAVAILABLE, "thử lại sau").into_response();
-        }
-        html("<html><body><p>Lần thứ hai thì được.</p></body></html>")
-    }
-    Router::new()
-        .route("/p/{n}", get(page))
-        .route("/slow", get(slow))
-        .route("/huge", get(huge))
-        .route("/loop", get(|| async { Redirect::temporary("/loop") }))
-        .route("/redirect/{n}", get(chain))
-        .route("/flaky", get(flaky))
-        .route("/gone", get(|| async { StatusCode::GONE }))
-        .with_state(Arc::new(Lab::default()))
-}
-
-fn bytes_of(s: &str) -> axum::body::Bytes {
-    axum::body::Bytes::copy_from_slice(s.as_bytes())
+async fn count(State(counter): State<Arc<AtomicUsize>>, req: Request, next: Next) -> Response {
+    counter.fetch_add(1, Ordering::SeqCst);
+    next.run(req).await
 }
