@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FetchJob {
     pub frontier_id: i64,
+    /// Times the host answered 429/503 with `Retry-After` and the job was put back.
+    #[serde(default)]
+    pub throttled: u32,
 }
 
 /// Turn one fetch's body into document versions and onward links.

@@ -20,6 +20,7 @@ pub mod backend;
 pub mod jobs;
 pub mod metrics;
 pub mod pipeline;
+pub mod sources;
 pub mod workers;
 
 pub use backend::{Queue, QueueError, QueueSettings};

@@ -5,12 +5,15 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use scamsweep_crawler::source::SourceSpec;
 use scamsweep_queue::Queue;
 use scamsweep_queue::metrics::{DepthLabel, Metrics};
+use scamsweep_queue::sources::{self, SourceError, SourceStatus};
 use scamsweep_store::documents::{self, DocumentSummary};
 use scamsweep_store::{Db, StoreError};
 use serde::{Deserialize, Serialize};
@@ -29,6 +32,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/api/v1/documents", get(list_documents))
+        .route("/api/v1/sources", get(list_sources).post(add_source))
+        .route("/api/v1/sources/{id}/crawl", post(crawl_source))
         .with_state(state)
 }
 
@@ -134,6 +139,52 @@ async fn list_documents(
         documents,
         next_after,
     }))
+}
+
+/// Every source with its schedule and health.
+async fn list_sources(State(st): State<AppState>) -> Result<Json<Vec<SourceStatus>>, ApiError> {
+    Ok(Json(sources::list(&st.db).await?))
+}
+
+/// Adds a source (201) or replaces the spec of the one with that name (200). The body is
+/// a source spec, the same keys as a `[[sources]]` entry in the config file.
+async fn add_source(
+    State(st): State<AppState>,
+    body: Result<Json<SourceSpec>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(spec) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.body_text()))?;
+    match sources::add(&st.db, &spec, "api").await {
+        Ok((id, created)) => {
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            Ok((
+                status,
+                Json(serde_json::json!({"id": id, "name": spec.name})),
+            )
+                .into_response())
+        }
+        Err(SourceError::Spec(e)) => Err(ApiError(StatusCode::BAD_REQUEST, e.to_string())),
+        Err(SourceError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// Makes a source due now; the next scheduler pass (any process) starts its crawl.
+async fn crawl_source(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    if scamsweep_store::sources::get(&st.db, id).await?.is_none() {
+        return Err(ApiError(StatusCode::NOT_FOUND, format!("no source {id}")));
+    }
+    scamsweep_store::sources::make_due(&st.db, id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({"id": id, "status": "due"})),
+    )
+        .into_response())
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves.
