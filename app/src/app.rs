@@ -84,7 +84,57 @@ pub fn pipeline(cfg: &Config, db: &Db) -> anyhow::Result<Arc<Pipeline>> {
         classifier: Arc::new(KeywordRules::new()),
         settings: cfg.pipeline_settings(),
         metrics: Arc::new(Metrics::new()),
+        crawls: Default::default(),
     }))
+}
+
+/// Writes the config file's `[[sources]]` into the database (created, or updated in
+/// place keeping their health and cursor). Returns how many were new.
+pub async fn sync_sources(cfg: &Config, db: &Db) -> anyhow::Result<usize> {
+    let mut created = 0;
+    for spec in &cfg.sources {
+        let (_, new) = scamsweep_store::sources::upsert(
+            db,
+            &spec.name,
+            spec.kind.as_str(),
+            &serde_json::to_string(spec)?,
+            "config",
+            spec.recrawl_minutes.map(|m| m as i64 * 60),
+        )
+        .await?;
+        created += usize::from(new);
+    }
+    Ok(created)
+}
+
+/// Starts crawls of due sources every `crawler.schedule_interval_secs` until shutdown.
+/// Any number of processes may run this: each due source is claimed once.
+pub fn spawn_scheduler(
+    cfg: &Config,
+    p: Arc<Pipeline>,
+    shutdown: &Shutdown,
+) -> tokio::task::JoinHandle<()> {
+    let every = Duration::from_secs(cfg.crawler.schedule_interval_secs.max(1));
+    let stop = shutdown.wait();
+    tokio::spawn(async move {
+        let tick = async {
+            loop {
+                match p.schedule_due().await {
+                    Ok(started) => {
+                        for (name, c) in started {
+                            tracing::info!(source = %name, crawl_id = c.crawl_id, queued = c.queued, "recrawl started");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "scheduler pass failed"),
+                }
+                tokio::time::sleep(every).await;
+            }
+        };
+        tokio::select! {
+            _ = tick => {}
+            _ = stop => {}
+        }
+    })
 }
 
 /// Serves the HTTP API on the configured address until shutdown.

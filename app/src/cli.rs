@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use scamsweep_queue::pipeline::CrawlSpec;
+use scamsweep_crawler::scope::Boundary;
+use scamsweep_crawler::source::{SourceKind, SourceSpec};
 use scamsweep_queue::workers::Role;
 use url::Url;
 
@@ -46,9 +47,10 @@ pub enum Command {
         /// Seed URLs.
         #[arg(required = true, value_name = "URL")]
         urls: Vec<String>,
-        /// What the seeds are: web, forum, telegram, app_store, feed.
+        /// What the seeds are: web, telegram, app_listing, feed (group_page needs selectors:
+        /// declare it with `sources add`).
         #[arg(long, default_value = "web")]
-        source: String,
+        source: SourceKind,
         /// How many links deep to follow from the seeds.
         #[arg(long, default_value_t = 2)]
         depth: i64,
@@ -61,6 +63,11 @@ pub enum Command {
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Declared sources: list them with their health, add one, crawl one now.
+    Sources {
+        #[command(subcommand)]
+        command: SourcesCommand,
     },
     /// Counts of fetches, documents, flagged, confirmed, tickets and jobs by state.
     Stats {
@@ -81,6 +88,21 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Evidence bundles for procuracy and platforms.
+    Evidence {
+        #[command(subcommand)]
+        command: EvidenceCommand,
+    },
+    /// Serve the sandbox sites on 127.0.0.1 until stdin closes or Ctrl-C (for exploring,
+    /// and as the benchmark's separate server process).
+    Sandbox {
+        /// Pages in the generated `bulk` site.
+        #[arg(long, default_value_t = 500)]
+        pages: usize,
+        /// Print the site addresses as one JSON line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -98,9 +120,58 @@ pub enum AuditCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum SourcesCommand {
+    /// Every source with its schedule and health.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Adds a source (or replaces the spec of the one with that name).
+    Add {
+        /// A TOML or JSON file holding one source spec (same keys as `[[sources]]`).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["name", "kind", "seeds"])]
+        file: Option<PathBuf>,
+        #[arg(long, required_unless_present = "file")]
+        name: Option<String>,
+        #[arg(long, required_unless_present = "file")]
+        kind: Option<SourceKind>,
+        /// Seed URL (repeat for more).
+        #[arg(long = "seed", value_name = "URL", required_unless_present = "file")]
+        seeds: Vec<String>,
+        /// Crawl again every N minutes.
+        #[arg(long, value_name = "N")]
+        recrawl_minutes: Option<u64>,
+    },
+    /// Crawls a source now (queues its seeds; with --once also runs the workers to idle).
+    Crawl {
+        name: String,
+        #[arg(long)]
+        once: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Jobs per second through the queue: a no-op job or a real fetch of a loopback page.
     Queue(crate::bench::QueueBench),
+    /// A whole crawl of the generated sandbox site by worker processes.
+    Crawl(crate::bench::CrawlBench),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Writes DIR/manifest.json and DIR/evidence.warc for one document.
+    Export {
+        /// Document id (see /api/v1/documents).
+        doc_id: i64,
+        /// Output directory (created; must not hold files already).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Entry point: parse, run, report.
@@ -214,33 +285,80 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|u| Url::parse(u).with_context(|| format!("`{u}` is not a valid URL")))
                 .collect::<anyhow::Result<Vec<_>>>()?;
+            let mut scope = source.default_scope();
+            scope.max_depth = depth;
+            if any_host {
+                scope.boundary = Boundary::Any;
+            }
+            let spec = SourceSpec {
+                name: format!("adhoc/{}", seeds[0].host_str().unwrap_or("-")),
+                kind: source,
+                seeds,
+                scope: Some(scope),
+                recrawl_minutes: None,
+                selectors: None,
+                ignore_robots: false,
+                robots_override_reason: None,
+            };
             let db = app::open_db(&cfg).await?;
             let p = app::pipeline(&cfg, &db)?;
-            let spec = CrawlSpec {
-                source_kind: source,
-                max_depth: depth,
-                same_host: !any_host,
-                note: None,
-            };
-            let (crawl_id, queued, refused) = p.seed(&spec, &seeds).await?;
-            for r in &refused {
-                eprintln!("warning: seed refused: {r}");
-            }
-            if queued == 0 {
-                anyhow::bail!("no seed was queued (all refused; see warnings above)");
-            }
-            if once {
-                let shutdown = Shutdown::new();
-                shutdown.on_signals();
-                app::run_until_idle(&cfg, p.clone(), &shutdown).await?;
-                print_stats(&app::collect_stats(&db, &p.queue).await?, json)?;
-            } else if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"crawl_id": crawl_id, "queued": queued})
-                );
-            } else {
-                println!("crawl {crawl_id}: {queued} seed(s) queued");
+            let start = p.start_crawl(&spec, None, Some("cli")).await?;
+            return finish_crawl(&cfg, &db, &p, &start, once, json).await;
+        }
+        Command::Sources { command } => {
+            let db = app::open_db(&cfg).await?;
+            app::sync_sources(&cfg, &db).await?;
+            match command {
+                SourcesCommand::List { json } => {
+                    let list = crate::sources::list(&db).await?;
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&list)?);
+                    } else {
+                        print!("{}", crate::sources::table(&list));
+                    }
+                }
+                SourcesCommand::Add {
+                    file,
+                    name,
+                    kind,
+                    seeds,
+                    recrawl_minutes,
+                } => {
+                    let spec = match file {
+                        Some(path) => crate::sources::read_spec_file(&path)?,
+                        None => SourceSpec {
+                            name: name.unwrap_or_default(),
+                            kind: kind.unwrap_or(SourceKind::Web),
+                            seeds: seeds
+                                .iter()
+                                .map(|u| {
+                                    Url::parse(u)
+                                        .with_context(|| format!("`{u}` is not a valid URL"))
+                                })
+                                .collect::<anyhow::Result<Vec<_>>>()?,
+                            scope: None,
+                            recrawl_minutes,
+                            selectors: None,
+                            ignore_robots: false,
+                            robots_override_reason: None,
+                        },
+                    };
+                    let (id, created) = crate::sources::add(&db, &spec, "cli").await?;
+                    println!(
+                        "source {} `{}` {}",
+                        id,
+                        spec.name,
+                        if created { "added" } else { "updated" }
+                    );
+                }
+                SourcesCommand::Crawl { name, once, json } => {
+                    let Some(row) = scamsweep_store::sources::by_name(&db, &name).await? else {
+                        anyhow::bail!("no source named `{name}` (see `scamsweep sources list`)");
+                    };
+                    let p = app::pipeline(&cfg, &db)?;
+                    let start = p.crawl_source(&row).await?;
+                    return finish_crawl(&cfg, &db, &p, &start, once, json).await;
+                }
             }
         }
         Command::Stats { json } => {
@@ -278,11 +396,63 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo { once, json } => {
             crate::demo::run(cfg, cli.database.is_some(), once, json).await?;
         }
-        Command::Bench {
-            command: BenchCommand::Queue(args),
+        Command::Bench { command } => match command {
+            BenchCommand::Queue(args) => crate::bench::run_queue(&cfg, &args).await?,
+            BenchCommand::Crawl(args) => crate::bench::run_crawl(&cfg, &args).await?,
+        },
+        Command::Evidence {
+            command: EvidenceCommand::Export { doc_id, out, json },
         } => {
-            crate::bench::run_queue(&cfg, &args).await?;
+            crate::evidence::run_cli(&cfg, doc_id, &out, json).await?;
         }
+        Command::Sandbox { pages, json } => {
+            crate::demo::serve_sandbox(pages, json).await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// After seeding: report refusals, then either run to idle and summarise or say what
+/// was queued. Exits non-zero when nothing could be queued.
+async fn finish_crawl(
+    cfg: &Config,
+    db: &scamsweep_store::Db,
+    p: &std::sync::Arc<scamsweep_queue::pipeline::Pipeline>,
+    start: &scamsweep_queue::pipeline::CrawlStart,
+    once: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    if !json {
+        for r in &start.refused {
+            eprintln!("refused: {r}");
+        }
+    }
+    if start.queued == 0 {
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({"crawl_id": start.crawl_id, "queued": 0, "refused": start.refused})
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        anyhow::bail!("no seed was queued: {}", start.refused.join("; "));
+    }
+    if !once {
+        if json {
+            println!("{}", serde_json::to_string(start)?);
+        } else {
+            println!("crawl {}: {} seed(s) queued", start.crawl_id, start.queued);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let shutdown = Shutdown::new();
+    shutdown.on_signals();
+    app::run_until_idle(cfg, p.clone(), &shutdown).await?;
+    let report = crate::sources::crawl_report(db, start).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{report}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,13 +2,19 @@
 //! `SCAMSWEEP_*` environment variables (nested keys joined by `__`, e.g.
 //! `SCAMSWEEP_CRAWLER__DEFAULT_CRAWL_DELAY_MS=500`), then `--database`.
 
+use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+
+use ipnet::IpNet;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use scamsweep_crawler::source::SourceSpec;
 use scamsweep_crawler::{FetchConfig, UrlPolicy};
 use scamsweep_queue::QueueSettings;
 use scamsweep_queue::pipeline::PipelineSettings;
@@ -24,6 +30,8 @@ pub struct Config {
     pub queue: QueueConfig,
     pub workers: WorkersConfig,
     pub triage: TriageConfig,
+    /// Declared sources (`[[sources]]`), synchronised into the database at start.
+    pub sources: Vec<SourceSpec>,
 }
 
 impl Default for Config {
@@ -35,6 +43,7 @@ impl Default for Config {
             queue: QueueConfig::default(),
             workers: WorkersConfig::default(),
             triage: TriageConfig::default(),
+            sources: Vec::new(),
         }
     }
 }
@@ -58,8 +67,15 @@ impl Default for HttpConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct CrawlerConfig {
     pub user_agent: String,
-    /// Admit loopback and private addresses (sandbox and tests only).
-    pub allow_private_networks: bool,
+    /// Non-public networks the crawler may nevertheless reach, as CIDR
+    /// (`["127.0.0.1/32"]` for the sandbox; empty in production).
+    pub allow_networks: Vec<IpNet>,
+    /// Static name → addresses answers used instead of DNS (checked like DNS answers).
+    pub hosts: BTreeMap<String, Vec<IpAddr>>,
+    /// Concurrent fetches per host, shared by all processes.
+    pub host_concurrency: i64,
+    /// Seconds between two looks for sources due for a recrawl.
+    pub schedule_interval_secs: u64,
     pub connect_timeout_secs: u64,
     pub total_timeout_secs: u64,
     pub max_body_bytes: usize,
@@ -76,7 +92,10 @@ impl Default for CrawlerConfig {
         let p = PipelineSettings::default();
         Self {
             user_agent: f.user_agent,
-            allow_private_networks: false,
+            allow_networks: Vec::new(),
+            hosts: BTreeMap::new(),
+            host_concurrency: p.host_concurrency,
+            schedule_interval_secs: 30,
             connect_timeout_secs: f.connect_timeout.as_secs(),
             total_timeout_secs: f.total_timeout.as_secs(),
             max_body_bytes: f.max_body_bytes,
@@ -204,6 +223,23 @@ impl Config {
         if self.crawler.fetch_attempts == 0 {
             return bad("crawler.fetch_attempts must be at least 1");
         }
+        if !(1..=64).contains(&self.crawler.host_concurrency) {
+            return bad("crawler.host_concurrency must be between 1 and 64");
+        }
+        if self.crawler.max_body_bytes < 1024 {
+            return bad("crawler.max_body_bytes must be at least 1024");
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for s in &self.sources {
+            s.validate()
+                .map_err(|e| ConfigError::Invalid(format!("sources: {e}")))?;
+            if !names.insert(s.name.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "sources: the name `{}` is used twice",
+                    s.name
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -215,8 +251,10 @@ impl Config {
             max_body_bytes: self.crawler.max_body_bytes,
             max_redirects: self.crawler.max_redirects,
             policy: UrlPolicy {
-                allow_private: self.crawler.allow_private_networks,
-            },
+                allow_networks: Arc::new(self.crawler.allow_networks.clone()),
+                hosts: Arc::default(),
+            }
+            .with_hosts(self.crawler.hosts.clone()),
         }
     }
 
@@ -227,6 +265,8 @@ impl Config {
             robots_ttl: Duration::from_secs(self.crawler.robots_ttl_secs),
             fetch_attempts: self.crawler.fetch_attempts,
             flag_threshold: self.triage.flag_threshold,
+            host_concurrency: self.crawler.host_concurrency,
+            ..PipelineSettings::default()
         }
     }
 

@@ -7,3 +7,6 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod evidence;
+pub mod procstat;
+pub mod sources;

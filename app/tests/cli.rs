@@ -126,3 +126,44 @@ fn every_subcommand_has_help() {
         assert!(out.contains("Usage:"), "{sub:?}: {out}");
     }
 }
+
+/// The acceptance run: `demo --once --json` crawls the whole sandbox web, every
+/// ground-truth page, message, listing, feed item and post becomes a document, every
+/// hostile endpoint ends in an acceptable recorded outcome, and memory stays bounded.
+#[test]
+fn demo_once_json_covers_the_sandbox_ground_truth() {
+    let dir = std::env::temp_dir().join(format!("scamsweep-demo-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_scamsweep"))
+        .args(["demo", "--once", "--json"])
+        .current_dir(&dir)
+        .env("SCAMSWEEP_LOG", "error")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cov = &v["coverage"];
+    assert_eq!(cov["missing"], serde_json::json!([]), "{cov}");
+    assert_eq!(cov["found_documents"], cov["expected_documents"]);
+    assert!(cov["expected_documents"].as_u64().unwrap() > 500);
+    for h in cov["hostile"].as_array().unwrap() {
+        assert_eq!(h["contained"], true, "{h}");
+    }
+    assert_eq!(cov["complete"], true);
+    for kind in [
+        "web",
+        "telegram_message",
+        "app_listing",
+        "apk_page",
+        "feed_item",
+        "group_post",
+    ] {
+        assert!(cov["by_kind"][kind][1].as_u64().unwrap() > 0, "{kind}");
+    }
+    // 1 GiB gzip bomb, endless stream and slowloris included: the process stays small.
+    let rss = v["peak_rss_mib"].as_f64().unwrap();
+    assert!(rss > 1.0 && rss < 400.0, "peak RSS {rss} MiB");
+    assert!(dir.join("scamsweep-demo.db").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

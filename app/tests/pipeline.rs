@@ -7,10 +7,8 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use scamsweep::app::{self, Shutdown};
-use scamsweep_queue::pipeline::CrawlSpec;
 use scamsweep_sandbox::Sandbox;
 use scamsweep_store::{Db, audit, documents, with_pool};
-use url::Url;
 
 async fn count(db: &Db, sql: &'static str) -> i64 {
     let (n,): (i64,) = with_pool!(db, |p| sqlx::query_as(sql).fetch_one(p).await.unwrap());
@@ -21,13 +19,8 @@ async fn crawl_once(cfg: &scamsweep::config::Config, seeds: &[(&str, String)], d
     let db = app::open_db(cfg).await.unwrap();
     let p = app::pipeline(cfg, &db).unwrap();
     for (kind, url) in seeds {
-        let spec = CrawlSpec {
-            source_kind: (*kind).into(),
-            max_depth: depth,
-            same_host: true,
-            note: None,
-        };
-        p.seed(&spec, &[Url::parse(url).unwrap()]).await.unwrap();
+        let spec = common::spec(kind, &[url.as_str()], depth);
+        p.start_crawl(&spec, None, None).await.unwrap();
     }
     let shutdown = Shutdown::new();
     tokio::time::timeout(
@@ -42,11 +35,35 @@ async fn crawl_once(cfg: &scamsweep::config::Config, seeds: &[(&str, String)], d
 
 async fn sandbox_to_flagged(url: String) {
     let sandbox = Sandbox::start().await.unwrap();
-    let cfg = common::test_config(&url);
-    let seeds: Vec<(&str, String)> = sandbox.demo_seeds();
-    let db = crawl_once(&cfg, &seeds, 2).await;
+    let cfg = scamsweep::demo::demo_config(common::test_config(&url)).unwrap();
+    let db = app::open_db(&cfg).await.unwrap();
+    let p = app::pipeline(&cfg, &db).unwrap();
+    scamsweep::demo::seed_sandbox(&p, &sandbox).await.unwrap();
+    let shutdown = Shutdown::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(240),
+        app::run_until_idle(&cfg, p, &shutdown),
+    )
+    .await
+    .expect("pipeline drained within 240 s")
+    .unwrap();
 
-    let fetched_ok = count(&db, "SELECT COUNT(*) FROM fetches WHERE outcome = 'ok'").await;
+    // Every page, message, listing, feed item and post the sandbox serves is a document;
+    // every hostile endpoint ended in an acceptable, recorded outcome.
+    let cov = scamsweep::demo::coverage(&db, &sandbox.ground_truth())
+        .await
+        .unwrap();
+    assert!(cov.expected_documents > 500, "{cov:?}");
+    assert!(
+        cov.missing.is_empty(),
+        "missing documents: {:?}",
+        cov.missing
+    );
+    for h in &cov.hostile {
+        assert!(h.contained, "hostile endpoint not contained: {h:?}");
+    }
+    assert!(cov.complete);
+
     let docs = count(&db, "SELECT COUNT(*) FROM documents").await;
     let classified = count(
         &db,
@@ -59,8 +76,6 @@ async fn sandbox_to_flagged(url: String) {
         "SELECT COUNT(*) FROM documents WHERE status = 'flagged'",
     )
     .await;
-    assert!(fetched_ok >= 20, "fetched {fetched_ok}");
-    assert!(docs >= 40, "documents {docs}");
     assert_eq!(classified, versions, "every version classified");
     assert!(flagged > 0 && flagged < docs, "flagged {flagged} of {docs}");
 
@@ -77,33 +92,16 @@ async fn sandbox_to_flagged(url: String) {
     .await;
     assert_eq!((admin_ok, admin_refused), (0, 1));
 
-    // Telegram: both pages of the scam channel were read, one document per message.
-    let tg = count(
-        &db,
-        "SELECT COUNT(*) FROM documents WHERE doc_key LIKE 'telegram:kenhdautu/%'",
-    )
-    .await;
-    assert_eq!(tg, 11);
-    let tg_flagged = count(
-        &db,
-        "SELECT COUNT(*) FROM documents WHERE doc_key LIKE 'telegram:kenhdautu/%' AND status = 'flagged'",
-    )
-    .await;
-    // The keyword baseline misses some pitches written without its cue words; the trained
-    // model is measured against it. This pins the baseline's current recall on the channel.
-    assert!(
-        tg_flagged >= 6,
-        "scam channel messages flagged: {tg_flagged} of 11"
-    );
-    let police_flagged = count(
-        &db,
-        "SELECT COUNT(*) FROM documents WHERE doc_key LIKE 'telegram:canhbao/%' AND status = 'flagged'",
-    )
-    .await;
-    assert!(
-        police_flagged <= 2,
-        "police warnings flagged: {police_flagged} of 7"
-    );
+    // Sources report their health and yield.
+    let list = scamsweep::sources::list(&db).await.unwrap();
+    assert!(list.len() >= 10);
+    for s in &list {
+        assert!(s.last_crawl_id.is_some(), "{s:?}");
+        if s.kind == "telegram" {
+            assert!(s.cursor.is_some_and(|c| c > 0), "{s:?}");
+            assert!(s.items_last_run.is_some_and(|n| n > 0), "{s:?}");
+        }
+    }
 
     // Evidence: every ok fetch has its body stored under its hash.
     let no_body = count(
@@ -170,7 +168,7 @@ async fn recrawl_and_versions(url: String) {
     ));
     let (base, _site) = mutable_site(body.clone()).await;
     let seeds = vec![
-        ("forum", format!("{}/", sandbox.base("jobs"))),
+        ("web", format!("{}/", sandbox.base("jobs"))),
         ("web", format!("{base}/tin")),
     ];
     let db = crawl_once(&cfg, &seeds, 1).await;

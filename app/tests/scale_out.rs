@@ -8,7 +8,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use scamsweep::app;
-use scamsweep_queue::pipeline::CrawlSpec;
 use scamsweep_sandbox::Sandbox;
 use scamsweep_store::{Db, with_pool};
 use url::Url;
@@ -23,7 +22,8 @@ async fn count(db: &Db, sql: &'static str) -> i64 {
 fn spawn_worker(url: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_scamsweep"))
         .args(["--database", url, "worker", "--roles", "crawl,classify"])
-        .env("SCAMSWEEP_CRAWLER__ALLOW_PRIVATE_NETWORKS", "true")
+        .env("SCAMSWEEP_CRAWLER__ALLOW_NETWORKS", "[\"127.0.0.1/32\"]")
+        .env("SCAMSWEEP_CRAWLER__HOST_CONCURRENCY", "8")
         .env("SCAMSWEEP_CRAWLER__DEFAULT_CRAWL_DELAY_MS", "0")
         .env("SCAMSWEEP_QUEUE__POLL_INTERVAL_MS", "50")
         .env("SCAMSWEEP_QUEUE__HEARTBEAT_SECS", "1")
@@ -47,13 +47,9 @@ async fn scale_out(kill_one: bool) {
     let seeds: Vec<Url> = (0..PAGES)
         .map(|n| Url::parse(&format!("{base}/p/{n}")).unwrap())
         .collect();
-    let spec = CrawlSpec {
-        source_kind: "web".into(),
-        max_depth: 0,
-        same_host: true,
-        note: Some("scale-out test".into()),
-    };
-    let (_, queued, _) = p.seed(&spec, &seeds).await.unwrap();
+    let mut spec = common::spec("web", &[seeds[0].as_str()], 0);
+    spec.seeds = seeds.clone();
+    let queued = p.start_crawl(&spec, None, None).await.unwrap().queued;
     assert_eq!(queued as u64, PAGES);
 
     let mut workers: Vec<Child> = (0..3).map(|_| spawn_worker(&url)).collect();

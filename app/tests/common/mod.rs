@@ -78,8 +78,9 @@ pub fn test_config(database: &str) -> Config {
         database: database.to_string(),
         ..Config::default()
     };
-    cfg.crawler.allow_private_networks = true;
+    cfg.crawler.allow_networks = vec!["127.0.0.1/32".parse().unwrap()];
     cfg.crawler.default_crawl_delay_ms = 0;
+    cfg.crawler.host_concurrency = 8;
     cfg.crawler.max_crawl_delay_ms = 200;
     cfg.crawler.total_timeout_secs = 5;
     cfg.queue.poll_interval_ms = 50;
@@ -106,4 +107,23 @@ macro_rules! both_backends {
             }
         }
     };
+}
+
+/// An ad-hoc source spec of `kind` for `seeds`, following links `depth` deep on the
+/// seed's host.
+#[allow(dead_code)]
+pub fn spec(kind: &str, seeds: &[&str], depth: i64) -> scamsweep_crawler::source::SourceSpec {
+    let kind: scamsweep_crawler::source::SourceKind = kind.parse().unwrap();
+    let mut scope = kind.default_scope();
+    scope.max_depth = depth;
+    scamsweep_crawler::source::SourceSpec {
+        name: format!("test/{}", seeds[0]),
+        kind,
+        seeds: seeds.iter().map(|s| url::Url::parse(s).unwrap()).collect(),
+        scope: Some(scope),
+        recrawl_minutes: None,
+        selectors: None,
+        ignore_robots: false,
+        robots_override_reason: None,
+    }
 }
