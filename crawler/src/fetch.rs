@@ -257,67 +257,11 @@ impl Fetcher {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
             let limit = self.config.max_body_bytes;
-            if !is_textual(content_type.as_deref()) {
-                let declared_len = resp.content_length();
-                let mut resp = resp;
-                let mut hasher = sha2::Sha256::new();
-                let mut bytes = 0u64;
-                let mut truncated = false;
-                while let Some(chunk) = resp
-                    .chunk()
-                    .await
-                    .map_err(|source| classify(&current, source))?
-                {
-                    let room = (limit as u64 - bytes) as usize;
-                    if chunk.len() > room {
-                        hasher.update(&chunk[..room]);
-                        bytes += room as u64;
-                        truncated = true;
-                        break;
-                    }
-                    hasher.update(&chunk);
-                    bytes += chunk.len() as u64;
-                }
-                return Ok(Fetched {
-                    requested_url: requested.clone(),
-                    final_url: current,
-                    redirect_chain: chain,
-                    status,
-                    headers,
-                    remote_ip,
-                    content_type,
-                    body: Vec::new(),
-                    binary: Some(BinaryInfo {
-                        bytes,
-                        declared_len,
-                        sha256: hex::encode(hasher.finalize()),
-                        truncated,
-                    }),
-                    retry_after,
-                    elapsed: start.elapsed(),
-                });
-            }
-            if resp.content_length().is_some_and(|n| n > limit as u64) {
-                return Err(FetchError::TooLarge {
-                    url: current.to_string(),
-                    limit,
-                });
-            }
-            let mut resp = resp;
-            let mut body = Vec::new();
-            while let Some(chunk) = resp
-                .chunk()
-                .await
-                .map_err(|source| classify(&current, source))?
-            {
-                if body.len() + chunk.len() > limit {
-                    return Err(FetchError::TooLarge {
-                        url: current.to_string(),
-                        limit,
-                    });
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let (body, binary) = if is_textual(content_type.as_deref()) {
+                (read_capped(resp, &current, limit).await?, None)
+            } else {
+                (Vec::new(), Some(hash_capped(resp, &current, limit).await?))
+            };
             return Ok(Fetched {
                 requested_url: requested.clone(),
                 final_url: current,
@@ -327,12 +271,64 @@ impl Fetcher {
                 remote_ip,
                 content_type,
                 body,
-                binary: None,
+                binary,
                 retry_after,
                 elapsed: start.elapsed(),
             });
         }
     }
+}
+
+/// Reads a text body, failing once it exceeds `limit` bytes (decoded: gzip bombs stop here).
+async fn read_capped(
+    mut resp: reqwest::Response,
+    url: &Url,
+    limit: usize,
+) -> Result<Vec<u8>, FetchError> {
+    let too_large = || FetchError::TooLarge {
+        url: url.to_string(),
+        limit,
+    };
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| classify(url, e))? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Hashes a binary body as it streams, up to `limit` bytes, keeping none of it.
+async fn hash_capped(
+    mut resp: reqwest::Response,
+    url: &Url,
+    limit: usize,
+) -> Result<BinaryInfo, FetchError> {
+    let declared_len = resp.content_length();
+    let mut hasher = sha2::Sha256::new();
+    let mut bytes = 0u64;
+    let mut truncated = false;
+    while let Some(chunk) = resp.chunk().await.map_err(|e| classify(url, e))? {
+        let room = (limit as u64 - bytes) as usize;
+        if chunk.len() > room {
+            hasher.update(&chunk[..room]);
+            bytes += room as u64;
+            truncated = true;
+            break;
+        }
+        hasher.update(&chunk);
+        bytes += chunk.len() as u64;
+    }
+    Ok(BinaryInfo {
+        bytes,
+        declared_len,
+        sha256: hex::encode(hasher.finalize()),
+        truncated,
+    })
 }
 
 /// `Retry-After`: delay-seconds or an HTTP date; capped at one day.

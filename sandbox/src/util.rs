@@ -6,13 +6,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset};
 
 /// The classifier's five labels; every served item carries one.
-pub const LABELS: [&str; 5] = [
-    "investment_fraud",
-    "job_scam",
-    "impersonation",
-    "other_fraud",
-    "benign",
-];
+pub use scamsweep_classifier::LABELS;
 
 /// The label as a `'static` string, or an error naming the bad value.
 pub fn label(s: &str) -> Result<&'static str, String> {
