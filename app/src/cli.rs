@@ -244,20 +244,32 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run => {
             let db = app::open_db(&cfg).await?;
+            app::sync_sources(&cfg, &db).await?;
             let p = app::pipeline(&cfg, &db)?;
             let shutdown = Shutdown::new();
             shutdown.on_signals();
             let http = app::serve_http(&cfg, &p, &shutdown).await?;
+            let scheduler = app::spawn_scheduler(&cfg, p.clone(), &shutdown);
             app::run_workers(&cfg, p, Role::PIPELINE, &shutdown).await?;
             shutdown.trigger();
+            let _ = scheduler.await;
             http.await??;
         }
         Command::Worker { roles } => {
             let db = app::open_db(&cfg).await?;
+            app::sync_sources(&cfg, &db).await?;
             let p = app::pipeline(&cfg, &db)?;
             let shutdown = Shutdown::new();
             shutdown.on_signals();
+            // Crawl workers also start due recrawls; the claim makes each start happen once.
+            let scheduler = roles
+                .contains(&Role::Crawl)
+                .then(|| app::spawn_scheduler(&cfg, p.clone(), &shutdown));
             app::run_workers(&cfg, p, &roles, &shutdown).await?;
+            shutdown.trigger();
+            if let Some(s) = scheduler {
+                let _ = s.await;
+            }
         }
         Command::Serve => {
             let db = app::open_db(&cfg).await?;
