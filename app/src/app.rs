@@ -85,6 +85,7 @@ pub fn pipeline(cfg: &Config, db: &Db) -> anyhow::Result<Arc<Pipeline>> {
         settings: cfg.pipeline_settings(),
         metrics: Arc::new(Metrics::new()),
         crawls: Default::default(),
+        hosts: Default::default(),
     }))
 }
 

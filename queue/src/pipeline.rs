@@ -90,7 +90,13 @@ pub struct Pipeline {
     pub metrics: Arc<Metrics>,
     /// Parsed crawl specs, by crawl id (specs are frozen at crawl start).
     pub crawls: CrawlCache,
+    /// Hosts whose politeness rows this process has already made sure of.
+    pub hosts: HostCache,
 }
+
+/// Hosts known to have their politeness row and slots (bounded).
+#[derive(Debug, Default)]
+pub struct HostCache(Mutex<std::collections::HashSet<String>>);
 
 /// What a handler needs to know about a crawl, parsed once per process.
 #[derive(Debug)]
@@ -347,8 +353,23 @@ impl Pipeline {
                 )
                 .await;
         }
-        let delay = self.settings.default_crawl_delay.as_millis() as i64;
-        crawl::ensure_host(&self.db, &entry.host, delay, self.settings.host_concurrency).await?;
+        let known = self
+            .hosts
+            .0
+            .lock()
+            .map(|h| h.contains(&entry.host))
+            .unwrap_or(false);
+        if !known {
+            let delay = self.settings.default_crawl_delay.as_millis() as i64;
+            crawl::ensure_host(&self.db, &entry.host, delay, self.settings.host_concurrency)
+                .await?;
+            if let Ok(mut h) = self.hosts.0.lock() {
+                if h.len() > 100_000 {
+                    h.clear();
+                }
+                h.insert(entry.host.clone());
+            }
+        }
         let rules = self.robots_rules(&url, &entry.host).await?;
         if !rules.allowed(url.as_str()) {
             if !ctx.spec.ignore_robots {

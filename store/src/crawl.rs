@@ -204,7 +204,13 @@ pub async fn ensure_host(
         .await?
         .rows_affected()
     });
-    for slot in 0..concurrency.max(1) {
+    let (have,): (i64,) = with_pool!(db, |p| {
+        sqlx::query_as("SELECT COUNT(*) FROM host_slots WHERE host = $1")
+            .bind(host)
+            .fetch_one(p)
+            .await?
+    });
+    for slot in have..concurrency.max(1) {
         with_pool!(db, |p| {
             sqlx::query(
                 "INSERT INTO host_slots (host, slot, busy_until) VALUES ($1, $2, 0) \
