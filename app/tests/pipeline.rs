@@ -92,6 +92,32 @@ async fn sandbox_to_flagged(url: String) {
     .await;
     assert_eq!((admin_ok, admin_refused), (0, 1));
 
+    // Favicons are fetched and hashed, not stored: the phishing copy of the bank reuses the
+    // bank's icon, and the hashes say so.
+    let icons: Vec<(String, Option<String>)> = with_pool!(&db, |p| {
+        sqlx::query_as(
+        "SELECT requested_url, binary_sha256 FROM fetches WHERE requested_url LIKE '%/favicon.ico' \
+         AND outcome = 'binary' ORDER BY requested_url"
+    )
+    .fetch_all(p)
+    .await
+    .unwrap()
+    });
+    let hash_of = |site: &str| {
+        let base = sandbox.base(site);
+        icons
+            .iter()
+            .find(|(u, _)| u.starts_with(&base))
+            .and_then(|(_, h)| h.clone())
+            .unwrap_or_else(|| panic!("no favicon fetched for {site}: {icons:?}"))
+    };
+    assert_eq!(hash_of("bank"), hash_of("phish-bank"));
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM blobs WHERE size = 1150").await,
+        0,
+        "binary bodies are not stored"
+    );
+
     // Sources report their health and yield.
     let list = scamsweep::sources::list(&db).await.unwrap();
     assert!(list.len() >= 10);

@@ -38,6 +38,15 @@ ALTER TABLE frontier ADD COLUMN path_key TEXT;
 CREATE INDEX frontier_crawl_host ON frontier (crawl_id, host);
 CREATE INDEX frontier_crawl_path ON frontier (crawl_id, path_key);
 
+-- Frontier rows per crawl ('' = all) and per crawl and host, kept as the rows are added so
+-- the page and host budgets are point lookups, not counts over a growing frontier.
+CREATE TABLE crawl_counts (
+    crawl_id INTEGER  NOT NULL REFERENCES crawls(id),
+    scope    TEXT    NOT NULL,
+    n        INTEGER  NOT NULL,
+    PRIMARY KEY (crawl_id, scope)
+);
+
 -- One row per concurrent fetch a host allows; a fetch holds a slot until it finishes or
 -- its lease runs out (a crashed worker's slot frees itself).
 CREATE TABLE host_slots (

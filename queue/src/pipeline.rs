@@ -690,6 +690,22 @@ impl Pipeline {
             sources::advance_cursor(&self.db, source_id, max_id).await?;
         }
         let depth = entry.depth + 1;
+        // A page's favicon is fetched (hashed, not stored) whatever the depth: phishing kits
+        // reuse the icon of the brand they copy, so its hash links look-alike sites.
+        let favicons = found
+            .items
+            .iter()
+            .filter_map(|i| i.meta.get("favicon_url")?.as_str())
+            .filter_map(|u| Url::parse(u).ok())
+            .map(|u| canon::canonicalize(&u));
+        for icon in favicons {
+            if self.fetcher.config().policy.check(&icon).is_ok()
+                && ctx.scope.admits(&final_url, &icon, 0).is_ok()
+            {
+                self.enqueue_url(entry.crawl_id, &icon, depth, &entry.source_kind, Some(f.id))
+                    .await?;
+            }
+        }
         if found.links.is_empty() || depth > ctx.scope.config.max_depth {
             return Ok(());
         }

@@ -124,6 +124,7 @@ pub async fn add_to_frontier(
         .await?
     });
     if let Some(row) = inserted {
+        count_frontier_row(db, entry.crawl_id, entry.host).await?;
         return Ok(row);
     }
     Ok(with_pool!(db, |p| {
@@ -359,20 +360,35 @@ pub async fn hold_host(db: &Db, host: &str, until: i64) -> Result<(), StoreError
 
 /// Frontier rows of a crawl, in all and on one host (the page and host budgets).
 pub async fn frontier_size(db: &Db, crawl_id: i64, host: &str) -> Result<(i64, i64), StoreError> {
-    let (all,): (i64,) = with_pool!(db, |p| {
-        sqlx::query_as("SELECT COUNT(*) FROM frontier WHERE crawl_id = $1")
-            .bind(crawl_id)
-            .fetch_one(p)
-            .await?
+    let rows: Vec<(String, i64)> = with_pool!(db, |p| {
+        sqlx::query_as(
+            "SELECT scope, n FROM crawl_counts WHERE crawl_id = $1 AND (scope = '' OR scope = $2)",
+        )
+        .bind(crawl_id)
+        .bind(host)
+        .fetch_all(p)
+        .await?
     });
-    let (on_host,): (i64,) = with_pool!(db, |p| {
-        sqlx::query_as("SELECT COUNT(*) FROM frontier WHERE crawl_id = $1 AND host = $2")
+    let get = |k: &str| rows.iter().find(|(s, _)| s == k).map_or(0, |(_, n)| *n);
+    Ok((get(""), get(host)))
+}
+
+/// Counts one new frontier row of `crawl_id` on `host`.
+async fn count_frontier_row(db: &Db, crawl_id: i64, host: &str) -> Result<(), StoreError> {
+    for scope in ["", host] {
+        with_pool!(db, |p| {
+            sqlx::query(
+                "INSERT INTO crawl_counts (crawl_id, scope, n) VALUES ($1, $2, 1) \
+                 ON CONFLICT (crawl_id, scope) DO UPDATE SET n = crawl_counts.n + 1",
+            )
             .bind(crawl_id)
-            .bind(host)
-            .fetch_one(p)
+            .bind(scope)
+            .execute(p)
             .await?
-    });
-    Ok((all, on_host))
+            .rows_affected()
+        });
+    }
+    Ok(())
 }
 
 /// Frontier rows of a crawl under one path, differing only in their query.
