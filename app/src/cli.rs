@@ -434,7 +434,7 @@ async fn finish_crawl(
     once: bool,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    if !json {
+    if !json && start.queued > 0 {
         for r in &start.refused {
             eprintln!("refused: {r}");
         }

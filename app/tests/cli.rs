@@ -167,3 +167,22 @@ fn demo_once_json_covers_the_sandbox_ground_truth() {
     assert!(dir.join("scamsweep-demo.db").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_refused_seed_is_one_error_line_naming_the_range() {
+    let db = std::env::temp_dir().join(format!("scamsweep-refused-{}.db", std::process::id()));
+    let db = format!("sqlite://{}", db.display());
+    let (code, out, err) = scamsweep(
+        &[
+            "--database",
+            &db,
+            "crawl",
+            "http://2130706433:8080/",
+            "--once",
+        ],
+        &[],
+    );
+    assert_ne!(code, 0);
+    assert!(out.is_empty(), "{out}");
+    assert_one_line_error(&err, "127.0.0.1 is loopback (127.0.0.0/8)");
+}
