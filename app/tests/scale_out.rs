@@ -26,8 +26,8 @@ fn spawn_worker(url: &str) -> Child {
         .env("SCAMSWEEP_CRAWLER__HOST_CONCURRENCY", "8")
         .env("SCAMSWEEP_CRAWLER__DEFAULT_CRAWL_DELAY_MS", "0")
         .env("SCAMSWEEP_QUEUE__POLL_INTERVAL_MS", "50")
-        .env("SCAMSWEEP_QUEUE__HEARTBEAT_SECS", "1")
-        .env("SCAMSWEEP_QUEUE__MISSED_HEARTBEATS", "2")
+        .env("SCAMSWEEP_QUEUE__HEARTBEAT_SECS", "2")
+        .env("SCAMSWEEP_QUEUE__MISSED_HEARTBEATS", "3")
         .env("SCAMSWEEP_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -35,7 +35,12 @@ fn spawn_worker(url: &str) -> Child {
         .expect("start worker process")
 }
 
+/// The two scale-out runs take turns: six worker processes at once on a 2-core CI machine
+/// starve heartbeats, and live workers get declared dead.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn scale_out(kill_one: bool) {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let Some(url) = common::pg_url(if kill_one { "scale_kill" } else { "scale" }).await else {
         return;
     };
