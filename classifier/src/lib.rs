@@ -1,12 +1,24 @@
 //! Text classification of crawled items into scam types.
 //!
 //! [`Classifier`] is the seam the pipeline depends on: batch scoring, five labels, a
-//! probability per label and the phrases that drove the score. [`rules::KeywordRules`] is
-//! the transparent baseline (weighted cue phrases matched with and without Vietnamese
-//! diacritics); trained models implement the same trait and are compared against it.
+//! probability per label and the phrases that drove the score. [`ngram::NgramModel`] is the
+//! trained model (hashed syllable and character n-grams on two views of the text, an
+//! embedding bag and a linear layer in candle; [`train`] builds it from the project's own
+//! corpus in `classifier/data/`). [`rules::KeywordRules`] is the transparent baseline every
+//! evaluation reports beside it.
 
+pub mod calibrate;
+pub mod card;
+pub mod corpus;
+pub mod evaluate;
+pub mod features;
 pub mod fold;
+pub mod metrics;
+pub mod ngram;
 pub mod rules;
+pub mod stream;
+pub mod text;
+pub mod train;
 
 use serde::Serialize;
 
@@ -29,7 +41,8 @@ pub struct Input<'a> {
     pub text: &'a str,
 }
 
-/// A phrase that moved the score, with its byte range in the input text.
+/// A phrase that moved the score, with its range in the input text counted in characters
+/// (Unicode scalar values), so a browser can highlight it without knowing UTF-8.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Span {
     pub phrase: String,
@@ -77,6 +90,14 @@ impl Prediction {
 pub enum ClassifierError {
     #[error("classifier failed: {0}")]
     Failed(String),
+    #[error("model: {0}")]
+    Model(String),
+    #[error("training data: {0}")]
+    Data(String),
+    #[error("training: {0}")]
+    Training(String),
+    #[error("tensor operation failed: {0}")]
+    Tensor(#[from] candle_core::Error),
 }
 
 /// Anything that scores texts.
@@ -85,6 +106,46 @@ pub trait Classifier: Send + Sync {
     fn name(&self) -> &str;
     /// Model version, stored with every classification.
     fn version(&self) -> &str;
-    /// Scores a batch; the result has one prediction per input, in order.
-    fn classify_batch(&self, inputs: &[Input<'_>]) -> Result<Vec<Prediction>, ClassifierError>;
+    /// Scores a batch; the result has one prediction per input, in order. With `explain`
+    /// each prediction carries the phrases that drove it (costs a second feature pass).
+    fn classify_batch(
+        &self,
+        inputs: &[Input<'_>],
+        explain: bool,
+    ) -> Result<Vec<Prediction>, ClassifierError>;
+
+    /// `name@version`, as recorded with every classification.
+    fn id(&self) -> String {
+        format!("{}@{}", self.name(), self.version())
+    }
+}
+
+/// Directory name of the model that ships in the repository's `models/`.
+pub const DEFAULT_MODEL: &str = "ngram-vi";
+/// `--model` value that selects the keyword-rules baseline instead of a trained model.
+pub const RULES_MODEL: &str = "keyword-rules";
+
+/// The shipped model's directory: `models/ngram-vi` under the working directory when it
+/// exists there, else the one in the source tree this binary was built from.
+pub fn default_model_dir() -> std::path::PathBuf {
+    let local = std::path::Path::new("models").join(DEFAULT_MODEL);
+    if local.join("config.json").is_file() {
+        return local;
+    }
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("models")
+        .join(DEFAULT_MODEL)
+}
+
+/// Loads the classifier `model` names: a model directory, [`RULES_MODEL`], or (None) the
+/// shipped default.
+pub fn load_classifier(
+    model: Option<&std::path::Path>,
+) -> Result<std::sync::Arc<dyn Classifier>, ClassifierError> {
+    if model.is_some_and(|m| m.as_os_str() == RULES_MODEL) {
+        return Ok(std::sync::Arc::new(rules::KeywordRules::new()));
+    }
+    let dir = model.map_or_else(default_model_dir, std::path::Path::to_path_buf);
+    Ok(std::sync::Arc::new(ngram::NgramModel::load(&dir)?))
 }

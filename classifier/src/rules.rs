@@ -193,10 +193,13 @@ impl KeywordRules {
                 let start = folded.original_offset(at);
                 let end = folded.original_offset(at + phrase.len());
                 if hits == 1 && start >= offset {
+                    let body = &text[offset..];
+                    let chars_before = body[..start - offset].chars().count();
+                    let phrase = text[start..end].to_string();
                     spans.push(Span {
-                        phrase: text[start..end].to_string(),
-                        start: start - offset,
-                        end: end - offset,
+                        start: chars_before,
+                        end: chars_before + phrase.chars().count(),
+                        phrase,
                         label: if *label == 5 { "fraud" } else { LABELS[*label] },
                         weight: *weight,
                     });
@@ -242,7 +245,11 @@ impl Classifier for KeywordRules {
         Self::VERSION
     }
 
-    fn classify_batch(&self, inputs: &[Input<'_>]) -> Result<Vec<Prediction>, ClassifierError> {
+    fn classify_batch(
+        &self,
+        inputs: &[Input<'_>],
+        _explain: bool,
+    ) -> Result<Vec<Prediction>, ClassifierError> {
         Ok(inputs.iter().map(|i| self.classify_one(i)).collect())
     }
 }
@@ -265,7 +272,8 @@ mod tests {
             assert_eq!(p.label, "investment_fraud", "{t}: {p:?}");
             assert!(p.score() > 0.8);
             let s = &p.spans[0];
-            assert_eq!(&t[s.start..s.end], s.phrase);
+            let chars: String = t.chars().skip(s.start).take(s.end - s.start).collect();
+            assert_eq!(chars, s.phrase);
         }
     }
 
