@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use scamsweep_classifier::rules::KeywordRules;
 use scamsweep_crawler::Fetcher;
 use scamsweep_queue::metrics::Metrics;
 use scamsweep_queue::pipeline::Pipeline;
@@ -77,16 +76,41 @@ pub async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
 
 /// The pipeline state for `db` as the config describes it.
 pub fn pipeline(cfg: &Config, db: &Db) -> anyhow::Result<Arc<Pipeline>> {
+    let classifier = classifier(cfg)?;
     Ok(Arc::new(Pipeline {
         db: db.clone(),
         queue: Queue::new(db.clone(), cfg.queue_settings()),
         fetcher: Fetcher::new(cfg.fetch_config())?,
-        classifier: Arc::new(KeywordRules::new()),
+        classifier,
         settings: cfg.pipeline_settings(),
         metrics: Arc::new(Metrics::new()),
         crawls: Default::default(),
         hosts: Default::default(),
     }))
+}
+
+/// Loads the configured classifier (the shipped model unless `classifier.model` says
+/// otherwise), once per process.
+pub fn classifier(cfg: &Config) -> anyhow::Result<Arc<dyn scamsweep_classifier::Classifier>> {
+    type Loaded = Vec<(
+        Option<std::path::PathBuf>,
+        Arc<dyn scamsweep_classifier::Classifier>,
+    )>;
+    static LOADED: std::sync::Mutex<Loaded> = std::sync::Mutex::new(Vec::new());
+    let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, c)) = loaded.iter().find(|(m, _)| *m == cfg.classifier.model) {
+        return Ok(c.clone());
+    }
+    let started = std::time::Instant::now();
+    let c = scamsweep_classifier::load_classifier(cfg.classifier.model.as_deref())
+        .context("loading the classifier (set classifier.model or --model)")?;
+    tracing::debug!(
+        model = %c.id(),
+        load_ms = started.elapsed().as_millis() as u64,
+        "classifier loaded"
+    );
+    loaded.push((cfg.classifier.model.clone(), c.clone()));
+    Ok(c)
 }
 
 /// Writes the config file's `[[sources]]` into the database (created, or updated in

@@ -24,6 +24,10 @@ pub struct Cli {
     /// Database: sqlite://PATH (embedded default: sqlite://scamsweep.db) or postgres://USER@HOST:PORT/DB.
     #[arg(long, global = true, value_name = "URL")]
     pub database: Option<String>,
+    /// Classifier model directory, or `keyword-rules` for the baseline (default: the shipped
+    /// models/ngram-vi).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub model: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -103,6 +107,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Train the n-gram classifier on a labelled corpus and write a model directory.
+    Train(crate::classify::TrainArgs),
+    /// Classify JSONL (`--input`) or one text (`--text`).
+    Classify(crate::classify::ClassifyArgs),
+    /// Evaluate the model on labelled JSONL, beside the rules baseline.
+    Eval(crate::classify::EvalArgs),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -158,6 +168,8 @@ pub enum BenchCommand {
     Queue(crate::bench::QueueBench),
     /// A whole crawl of the generated sandbox site by worker processes.
     Crawl(crate::bench::CrawlBench),
+    /// Documents per second through `classify` on one core, model against rules baseline.
+    Classify(crate::bench_classify::ClassifyBench),
 }
 
 #[derive(Debug, Subcommand)]
@@ -235,6 +247,9 @@ pub fn load_config(cli: &Cli) -> anyhow::Result<Config> {
     let mut cfg = Config::load(cli.config.as_deref())?;
     if let Some(db) = &cli.database {
         cfg.database = db.clone();
+    }
+    if let Some(m) = &cli.model {
+        cfg.classifier.model = Some(m.clone());
     }
     Ok(cfg)
 }
@@ -411,11 +426,26 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench { command } => match command {
             BenchCommand::Queue(args) => crate::bench::run_queue(&cfg, &args).await?,
             BenchCommand::Crawl(args) => crate::bench::run_crawl(&cfg, &args).await?,
+            BenchCommand::Classify(args) => {
+                let model = cfg.classifier.model.clone();
+                tokio::task::block_in_place(|| crate::bench_classify::run(model.as_deref(), &args))?
+            }
         },
         Command::Evidence {
             command: EvidenceCommand::Export { doc_id, out, json },
         } => {
             crate::evidence::run_cli(&cfg, doc_id, &out, json).await?;
+        }
+        Command::Train(args) => {
+            tokio::task::block_in_place(|| crate::classify::run_train(&args))?;
+        }
+        Command::Classify(args) => {
+            let model = cfg.classifier.model.clone();
+            tokio::task::block_in_place(|| crate::classify::run_classify(&args, model.as_deref()))?;
+        }
+        Command::Eval(args) => {
+            let model = cfg.classifier.model.clone();
+            tokio::task::block_in_place(|| crate::classify::run_eval(&args, model.as_deref()))?;
         }
         Command::Sandbox { pages, json } => {
             crate::demo::serve_sandbox(pages, json).await?;

@@ -30,6 +30,7 @@ pub struct Config {
     pub queue: QueueConfig,
     pub workers: WorkersConfig,
     pub triage: TriageConfig,
+    pub classifier: ClassifierConfig,
     /// Declared sources (`[[sources]]`), synchronised into the database at start.
     pub sources: Vec<SourceSpec>,
 }
@@ -43,6 +44,7 @@ impl Default for Config {
             queue: QueueConfig::default(),
             workers: WorkersConfig::default(),
             triage: TriageConfig::default(),
+            classifier: ClassifierConfig::default(),
             sources: Vec::new(),
         }
     }
@@ -159,7 +161,8 @@ impl Default for WorkersConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TriageConfig {
-    /// A non-benign label at or above this probability sends a document to review.
+    /// Extra floor on the probability of a fraud label before a document goes to review.
+    /// The model's own per-class thresholds decide the label; 0 (the default) trusts them.
     pub flag_threshold: f32,
 }
 
@@ -169,6 +172,14 @@ impl Default for TriageConfig {
             flag_threshold: PipelineSettings::default().flag_threshold,
         }
     }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClassifierConfig {
+    /// Model directory (`model.safetensors` + `config.json`), or `keyword-rules` for the
+    /// baseline. Unset: the shipped `models/ngram-vi`.
+    pub model: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -67,9 +67,25 @@ pub struct Coverage {
     /// Ground-truth documents with no document (first 50).
     pub missing: Vec<String>,
     pub hostile: Vec<HostileOutcome>,
+    /// How the classifier's verdicts compare with the sandbox's labels.
+    pub classifier: Agreement,
     /// True when every ground-truth document was found and every hostile endpoint ended
     /// in one of its acceptable outcomes.
     pub complete: bool,
+}
+
+/// The classifier against the sandbox's labelled items (text the model never saw in
+/// training: the sandbox sites were written separately from the corpus).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Agreement {
+    /// Labelled items that were classified.
+    pub classified: usize,
+    /// Of those, how many got the sandbox's label.
+    pub same_label: usize,
+    pub scams: usize,
+    pub scams_flagged: usize,
+    pub benign: usize,
+    pub benign_flagged: usize,
 }
 
 /// How one hostile endpoint ended.
@@ -118,6 +134,28 @@ pub async fn coverage(db: &Db, truth: &GroundTruth) -> anyhow::Result<Coverage> 
             }
         })
         .collect();
+    let verdicts: HashMap<String, (String, Option<String>)> =
+        scamsweep_store::documents::verdicts(db)
+            .await?
+            .into_iter()
+            .map(|(k, status, label)| (k, (status, label)))
+            .collect();
+    let mut classifier = Agreement::default();
+    for d in &truth.docs {
+        let Some((status, Some(label))) = verdicts.get(&d.doc_key) else {
+            continue;
+        };
+        classifier.classified += 1;
+        classifier.same_label += usize::from(label == d.label);
+        let flagged = status == "flagged";
+        if d.label == "benign" {
+            classifier.benign += 1;
+            classifier.benign_flagged += usize::from(flagged);
+        } else {
+            classifier.scams += 1;
+            classifier.scams_flagged += usize::from(flagged);
+        }
+    }
     let complete = found == truth.docs.len() && hostile.iter().all(|h| h.contained);
     Ok(Coverage {
         expected_documents: truth.docs.len(),
@@ -125,6 +163,7 @@ pub async fn coverage(db: &Db, truth: &GroundTruth) -> anyhow::Result<Coverage> 
         by_kind,
         missing,
         hostile,
+        classifier,
         complete,
     })
 }
@@ -221,6 +260,17 @@ pub async fn run(cfg: Config, database_given: bool, once: bool, json: bool) -> a
             for m in &coverage.missing {
                 println!("  missing {m}");
             }
+            let a = &coverage.classifier;
+            println!(
+                "classifier ({}): {}/{} sandbox labels matched; {}/{} scams flagged, {}/{} benign items flagged",
+                p.classifier.id(),
+                a.same_label,
+                a.classified,
+                a.scams_flagged,
+                a.scams,
+                a.benign_flagged,
+                a.benign
+            );
             eprintln!(
                 "\nflagged documents: scamsweep --database sqlite://{DEMO_DB} run, then open \
                  http://{}/api/v1/documents?status=flagged",

@@ -4,6 +4,8 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_classify;
+pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -161,6 +161,9 @@ fn demo_once_json_covers_the_sandbox_ground_truth() {
     ] {
         assert!(cov["by_kind"][kind][1].as_u64().unwrap() > 0, "{kind}");
     }
+    // Every labelled item was classified by the shipped model.
+    assert_eq!(cov["classifier"]["classified"], cov["expected_documents"]);
+    assert!(cov["classifier"]["same_label"].as_u64().unwrap() > 0);
     // 1 GiB gzip bomb, endless stream and slowloris included: the process stays small.
     let rss = v["peak_rss_mib"].as_f64().unwrap();
     assert!(rss > 1.0 && rss < 400.0, "peak RSS {rss} MiB");

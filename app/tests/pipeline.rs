@@ -79,6 +79,36 @@ async fn sandbox_to_flagged(url: String) {
     assert_eq!(classified, versions, "every version classified");
     assert!(flagged > 0 && flagged < docs, "flagged {flagged} of {docs}");
 
+    // The shipped model did the scoring, and each classification names it and carries its
+    // explanation spans.
+    let shipped =
+        scamsweep_classifier::ngram::NgramModel::load(&scamsweep_classifier::default_model_dir())
+            .unwrap();
+    let models: Vec<(String, String)> = with_pool!(&db, |p| {
+        sqlx::query_as("SELECT DISTINCT model_name, model_version FROM classifications")
+            .fetch_all(p)
+            .await
+            .unwrap()
+    });
+    assert_eq!(
+        models,
+        vec![("ngram-vi".to_string(), shipped.config.version.clone())]
+    );
+    let explained = count(
+        &db,
+        "SELECT COUNT(*) FROM classifications WHERE label <> 'benign' AND explanation LIKE '[{%'",
+    )
+    .await;
+    assert!(
+        explained >= flagged,
+        "{explained} explained, {flagged} flagged"
+    );
+    // Against the sandbox's labels (text the model never saw): most scams flagged, few
+    // benign items flagged.
+    let a = &cov.classifier;
+    assert!(a.scams_flagged * 10 >= a.scams * 8, "{a:?}");
+    assert!(a.benign_flagged * 10 <= a.benign, "{a:?}");
+
     // robots.txt forbids /admin/ on the investment site: refused, never requested.
     let admin_ok = count(
         &db,

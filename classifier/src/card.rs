@@ -128,7 +128,7 @@ pub fn render(config: &ModelConfig, eval: &EvalFile, train_seconds: f64) -> Stri
     o.push_str("## Training\n\n");
     let _ = writeln!(
         o,
-        "- data: {} examples, SHA-256 `{}`\n- seed {}, {} epochs, batch {}, learning rate {} (linear decay to a tenth), weight decay {}\n- temperature and thresholds fitted on {}-fold out-of-fold predictions\n- training took {:.0} s on this machine (cross-validation included)",
+        "- data: {} examples, SHA-256 `{}`\n- seed {}, {} epochs, batch {}, learning rate {} (linear decay to a tenth), weight decay {}\n- temperature and thresholds fitted on {}-fold out-of-fold predictions, thresholds capped at {} benign false alarms\n- training took {:.0} s on this machine (cross-validation included)",
         t.examples,
         t.data_hash,
         t.seed,
@@ -137,6 +137,7 @@ pub fn render(config: &ModelConfig, eval: &EvalFile, train_seconds: f64) -> Stri
         t.learning_rate,
         t.weight_decay,
         t.folds,
+        pct(t.max_benign_fpr),
         train_seconds
     );
     let th: Vec<String> = config

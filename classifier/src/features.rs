@@ -25,7 +25,7 @@ pub struct FeatureConfig {
 impl Default for FeatureConfig {
     fn default() -> Self {
         FeatureConfig {
-            buckets_log2: 18,
+            buckets_log2: 19,
             char_ngrams: [2, 4],
             word_ngrams: 2,
         }
@@ -291,14 +291,14 @@ mod tests {
         assert_eq!(&first[..3], PINNED, "the feature hash changed");
     }
 
-    const PINNED: &[u32] = &[130037, 129798, 168571];
+    const PINNED: &[u32] = &[260075, 259596, 337142];
 
     fn bucket_of_word(w: &str) -> u32 {
         let mut h = 0u64;
         for c in w.chars() {
             h = mix(h, c as u64);
         }
-        (finish(mix(seed(KIND_WORD, 0, 1), h)) >> (64 - 18)) as u32
+        (finish(mix(seed(KIND_WORD, 0, 1), h)) >> (64 - 19)) as u32
     }
 
     #[test]

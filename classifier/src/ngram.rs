@@ -36,6 +36,10 @@ pub struct TrainingInfo {
     pub weight_decay: f64,
     /// Folds of the cross-validation that fitted temperature and thresholds.
     pub folds: usize,
+    /// Cap on the out-of-fold share of benign examples the thresholds may flag.
+    pub max_benign_fpr: f64,
+    /// Share of features dropped at random from each training document.
+    pub feature_dropout: f32,
 }
 
 /// `config.json` of a model directory.

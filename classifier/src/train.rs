@@ -30,6 +30,11 @@ pub struct TrainConfig {
     pub weight_decay: f64,
     pub dim: usize,
     pub folds: usize,
+    /// Cap on the out-of-fold share of benign examples the thresholds may flag.
+    pub max_benign_fpr: f64,
+    /// Share of a training document's features dropped at random each time it is seen
+    /// (regularisation: the model must not lean on any one phrase).
+    pub feature_dropout: f32,
     pub features: FeatureConfig,
 }
 
@@ -42,8 +47,10 @@ impl Default for TrainConfig {
             batch_size: 64,
             learning_rate: 0.05,
             weight_decay: 1e-4,
-            dim: 16,
+            dim: 8,
             folds: 5,
+            max_benign_fpr: 0.05,
+            feature_dropout: 0.3,
             features: FeatureConfig::default(),
         }
     }
@@ -139,7 +146,16 @@ pub fn fit(
             // Linear decay of the learning rate to a tenth of its start.
             let frac = done as f64 / total as f64;
             opt.set_learning_rate(cfg.learning_rate * (1.0 - 0.9 * frac));
-            let batch: Vec<&Bag> = chunk.iter().map(|&i| bags[i]).collect();
+            let dropped: Vec<Bag>;
+            let batch: Vec<&Bag> = if cfg.feature_dropout > 0.0 {
+                dropped = chunk
+                    .iter()
+                    .map(|&i| drop_features(bags[i], cfg.feature_dropout, rng))
+                    .collect();
+                dropped.iter().collect()
+            } else {
+                chunk.iter().map(|&i| bags[i]).collect()
+            };
             let target: Vec<u32> = chunk.iter().map(|&i| labels[i]).collect();
             let target = Tensor::from_vec(target, chunk.len(), &Device::Cpu)?;
             let params = Params {
@@ -159,6 +175,26 @@ pub fn fit(
         weight: weight.as_tensor().detach(),
         bias: bias.as_tensor().detach(),
     })
+}
+
+/// A copy of `bag` without a random share `p` of its features, weights renormalised (a bag
+/// never loses all of them).
+fn drop_features(bag: &Bag, p: f32, rng: &mut SplitMix64) -> Bag {
+    let mut out = Bag::default();
+    for (&id, &w) in bag.ids.iter().zip(&bag.weights) {
+        if rng.next_f32() >= p {
+            out.ids.push(id);
+            out.weights.push(w);
+        }
+    }
+    let total: f32 = out.weights.iter().sum();
+    if total <= 0.0 {
+        return bag.clone();
+    }
+    for w in &mut out.weights {
+        *w /= total;
+    }
+    out
 }
 
 /// Logits of `bags` in batches.
@@ -231,7 +267,7 @@ pub fn train(
     let truth: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
     let temperature = fit_temperature(&oof, &truth);
     let probs = calibrated(&oof, temperature);
-    let thresholds = fit_thresholds(&probs, &truth);
+    let thresholds = fit_thresholds(&probs, &truth, cfg.max_benign_fpr);
     let all: Vec<&Bag> = bags.iter().collect();
     let params = fit(cfg, &all, labels, &mut rng, progress)?;
     let config = ModelConfig {
@@ -257,6 +293,8 @@ pub fn train(
             learning_rate: cfg.learning_rate,
             weight_decay: cfg.weight_decay,
             folds: cfg.folds,
+            max_benign_fpr: cfg.max_benign_fpr,
+            feature_dropout: cfg.feature_dropout,
         },
     };
     Ok(TrainOutcome {

@@ -92,13 +92,7 @@ fn test_split_is_independent_of_training() {
     for e in &test {
         *cells.entry((e.label.as_str(), e.group())).or_default() += 1;
     }
-    for l in [
-        "investment_fraud",
-        "job_scam",
-        "impersonation",
-        "other_fraud",
-        "benign",
-    ] {
+    for l in scamsweep_classifier::LABELS {
         for g in ["en", "vi_marked", "vi_plain"] {
             assert!(
                 cells.get(&(l, g)).copied().unwrap_or(0) >= 10,

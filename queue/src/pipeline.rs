@@ -72,7 +72,7 @@ impl Default for PipelineSettings {
             max_crawl_delay: Duration::from_secs(30),
             robots_ttl: Duration::from_secs(24 * 3600),
             fetch_attempts: 4,
-            flag_threshold: 0.5,
+            flag_threshold: 0.0,
             host_concurrency: 1,
             max_throttled: 5,
             max_retry_after: Duration::from_secs(3600),
@@ -781,7 +781,7 @@ impl Pipeline {
         };
         let prediction = self
             .classifier
-            .classify_batch(std::slice::from_ref(&input))?
+            .classify_batch(std::slice::from_ref(&input), true)?
             .into_iter()
             .next()
             .ok_or_else(|| {

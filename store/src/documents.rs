@@ -337,6 +337,16 @@ pub async fn version_count(db: &Db, doc_key: &str) -> Result<i64, StoreError> {
 }
 
 /// Every document's key and kind (for coverage checks against a ground truth).
+/// Every document's key, status and label (the latest verdict), for checks against a
+/// labelled ground truth.
+pub async fn verdicts(db: &Db) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
+    Ok(with_pool!(db, |p| {
+        sqlx::query_as("SELECT doc_key, status, label FROM documents ORDER BY id")
+            .fetch_all(p)
+            .await?
+    }))
+}
+
 pub async fn doc_keys(db: &Db) -> Result<Vec<(String, String)>, StoreError> {
     Ok(with_pool!(db, |p| {
         sqlx::query_as("SELECT doc_key, kind FROM documents ORDER BY id")
