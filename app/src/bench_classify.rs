@@ -96,6 +96,7 @@ fn has_taskset() -> bool {
 
 fn run_one(
     input: &Path,
+    name: String,
     model: Option<&Path>,
     threads: usize,
     pin: bool,
@@ -142,10 +143,6 @@ fn run_one(
         }
         anyhow::bail!("classify failed: {}", err.trim());
     }
-    let name = match model {
-        Some(m) if m.as_os_str() == scamsweep_classifier::RULES_MODEL => m.display().to_string(),
-        _ => scamsweep_classifier::load_classifier(model)?.id(),
-    };
     Ok(Run {
         model: name,
         docs,
@@ -165,17 +162,26 @@ pub fn run(model: Option<&Path>, args: &ClassifyBench) -> anyhow::Result<()> {
     let total = mean_bytes * args.docs as f64;
     let pin = args.threads == 1 && has_taskset();
     // Load time: median of 7 loads in this process (files in the page cache after the first).
-    let mut loads: Vec<f64> = (0..7)
-        .map(|_| {
-            let t = Instant::now();
-            scamsweep_classifier::load_classifier(model).map(|_| t.elapsed().as_secs_f64() * 1000.0)
-        })
-        .collect::<Result<_, _>>()?;
+    let mut loads = Vec::with_capacity(7);
+    let mut id = String::new();
+    for _ in 0..7 {
+        let t = Instant::now();
+        id = scamsweep_classifier::load_classifier(model)?.id();
+        loads.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
     loads.sort_by(f64::total_cmp);
     let rules = PathBuf::from(scamsweep_classifier::RULES_MODEL);
     let runs = vec![
-        run_one(&input, model, args.threads, pin, args.docs, total)?,
-        run_one(&input, Some(&rules), args.threads, pin, args.docs, total)?,
+        run_one(&input, id, model, args.threads, pin, args.docs, total)?,
+        run_one(
+            &input,
+            scamsweep_classifier::RULES_MODEL.to_string(),
+            Some(&rules),
+            args.threads,
+            pin,
+            args.docs,
+            total,
+        )?,
     ];
     let _ = std::fs::remove_dir_all(&dir);
     let report = Report {

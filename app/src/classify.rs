@@ -130,13 +130,11 @@ pub fn run_train(args: &TrainArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let mut model = outcome.model;
     model.save(&args.out)?;
-    let (_, oof_preds) = calibrate::decisions(
+    let (oof_probs, oof_preds) = calibrate::decisions(
         &outcome.oof_logits,
         model.config.temperature,
         &model.config.threshold_array(),
     );
-    let oof_probs =
-        scamsweep_classifier::ngram::calibrated(&outcome.oof_logits, model.config.temperature);
     let cross_validation = report_for(&examples, &oof_probs, &oof_preds);
     let train_seconds = started.elapsed().as_secs_f64();
     let test = match &args.eval {
